@@ -1,0 +1,77 @@
+# The front door. `make run` and `make test` set up what they need on their own.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum < requirements/dev.lock | cut -d' ' -f1)
+# sam needs the venv's python3.13 on PATH to build the layer; no telemetry from CI or tests.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE :=
+
+.PHONY: help setup run test lint format typecheck validate build unit integration e2e invoke bench lock clean
+
+help:
+	@echo "make run        start the local stack with demo data (http://127.0.0.1:3000, PORT= to change)"
+	@echo "make test       lint, type check, sam validate --lint, sam build and every test"
+	@echo "make invoke     FUNCTION=<logical id> EVENT=events/<file>.json: run one handler locally"
+	@echo "make bench      cold-start import times as ratios to 'import boto3'"
+	@echo "make lint | typecheck | validate | build | unit | integration | e2e | lock | clean"
+
+$(STAMP): requirements/dev.lock
+	@python=$$(scripts/find-python.sh) || exit 1; \
+	rm -rf $(VENV) && "$$python" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
+	@touch $@
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m local.stack
+
+test: lint typecheck validate build
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+validate: $(STAMP)
+	$(BIN)/sam validate --lint
+
+build: $(STAMP)
+	$(BIN)/sam build --parallel --cached
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest tests/integration
+
+e2e: $(STAMP)
+	$(BIN)/python -m pytest tests/e2e
+
+invoke: $(STAMP)
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<logical id> EVENT=events/<file>.json"; exit 2; }
+	$(BIN)/python -m local.invoke "$(FUNCTION)" "$(EVENT)"
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+# Re-resolve requirements/dev.in into the lock file (needs the registry; uv only for this step).
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile requirements/dev.in --generate-hashes --python-version 3.13 \
+	  --custom-compile-command "make lock" -o requirements/dev.lock
+
+clean:
+	rm -rf $(VENV) .aws-sam .local .pytest_cache .mypy_cache .ruff_cache .hypothesis
