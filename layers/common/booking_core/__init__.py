@@ -1,0 +1,1 @@
+"""The booking API's shared layer: booking rules, DynamoDB store, HTTP plumbing."""

@@ -1,0 +1,72 @@
+"""Typed failures of the domain. `booking_core.http.problems` maps each to an HTTP problem."""
+
+from __future__ import annotations
+
+from booking_core.rules.errors import BookingRuleViolation
+
+__all__ = [
+    "BookingNotCancellable",
+    "BookingRuleViolation",
+    "DomainError",
+    "InvalidCredentials",
+    "InvalidRequest",
+    "MalformedBody",
+    "NotFound",
+    "PermissionDenied",
+    "ServiceBusy",
+    "Unauthenticated",
+]
+
+
+class DomainError(Exception):
+    """Base of the failures a client can be told about."""
+
+
+class InvalidRequest(DomainError):
+    """The request is malformed; `field_errors` maps a field name to its messages."""
+
+    def __init__(self, field_errors: dict[str, list[str]]) -> None:
+        super().__init__(
+            "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in field_errors.items())
+        )
+        self.field_errors = field_errors
+
+
+class NotFound(DomainError):
+    """The object named in the path does not exist, or is not the caller's to see."""
+
+
+class Unauthenticated(DomainError):
+    def __init__(self, detail: str = "Authentication credentials were not provided.") -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class PermissionDenied(DomainError):
+    pass
+
+
+class InvalidCredentials(DomainError):
+    """Wrong email or password at api-token-auth."""
+
+
+class BookingNotCancellable(DomainError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ServiceBusy(DomainError):
+    """Contention we could not resolve by retrying; the client may retry after a moment."""
+
+    def __init__(self, retry_after_seconds: int = 1) -> None:
+        super().__init__("The service is busy, please retry")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class MalformedBody(DomainError):
+    """The body is not the JSON object the endpoint expects."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail

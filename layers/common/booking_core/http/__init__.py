@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the handlers: the resolver, auth, request parsing, problems."""

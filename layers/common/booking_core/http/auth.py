@@ -1,0 +1,34 @@
+"""Who is calling: `Authorization: Token <token>` (or `Bearer <token>`)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+from booking_core.domain import Principal
+from booking_core.errors import Unauthenticated
+from booking_core.services.accounts import principal_for_token
+
+_SCHEMES = ("token", "bearer")
+
+
+def authenticate(app: APIGatewayRestResolver) -> Principal:
+    """The caller, or 401 when the request carries no valid token."""
+    principal = optional_principal(app)
+    if principal is None:
+        raise Unauthenticated
+    return principal
+
+
+def optional_principal(app: APIGatewayRestResolver) -> Principal | None:
+    """The caller when a token is sent; None for an anonymous request; 401 for a bad token."""
+    header = app.current_event.get_header_value("Authorization", default_value="") or ""
+    if not header.strip():
+        return None
+    parts = header.split()
+    if parts[0].lower() not in _SCHEMES:
+        raise Unauthenticated("Invalid token header. Use 'Authorization: Token <token>'.")
+    if len(parts) == 1:
+        raise Unauthenticated("Invalid token header. No credentials provided.")
+    if len(parts) > 2:
+        raise Unauthenticated("Invalid token header. Token string should not contain spaces.")
+    return principal_for_token(parts[1])

@@ -1,0 +1,142 @@
+"""The one mapping from domain failures to HTTP problems (RFC 9457 application/problem+json).
+
+Every body carries the RFC members (type, title, status, detail, instance) and the members the
+seed API's clients read (`non_field_errors`, `<field>: [...]`, `detail`, `error`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from booking_core.errors import (
+    BookingNotCancellable,
+    BookingRuleViolation,
+    InvalidCredentials,
+    InvalidRequest,
+    MalformedBody,
+    NotFound,
+    PermissionDenied,
+    ServiceBusy,
+    Unauthenticated,
+)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+TYPE_BASE = "/errors/"
+
+_RULE_TITLES = {
+    "slot-unavailable": "Slot not available",
+    "misaligned-start": "Start not aligned to the booking interval",
+    "unbookable-gap": "Booking would leave an unbookable gap",
+    "outside-opening-hours": "Outside opening hours",
+    "start-in-past": "Start in the past",
+    "too-short-notice": "Too short notice",
+    "too-far-ahead": "Too far ahead",
+    "invalid-duration": "Invalid duration",
+}
+
+
+@dataclass
+class Problem:
+    status: int
+    slug: str
+    title: str
+    detail: str
+    extensions: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def body(self, instance: str) -> str:
+        document: dict[str, Any] = {
+            "type": TYPE_BASE + self.slug,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": instance,
+        }
+        document.update(self.extensions)
+        return json.dumps(document)
+
+
+def field_problem(field_errors: dict[str, list[str]]) -> Problem:
+    """400 with the seed's `{"field": ["message"]}` members plus RFC 9457-style pointers."""
+    detail = "; ".join(
+        message if name == "non_field_errors" else f"{name}: {message}"
+        for name, messages in field_errors.items()
+        for message in messages
+    )
+    pointers = [
+        {
+            "pointer": "" if name == "non_field_errors" else "/" + name.replace(".", "/"),
+            "detail": message,
+        }
+        for name, messages in field_errors.items()
+        for message in messages
+    ]
+    return Problem(
+        400, "invalid-request", "Bad Request", detail, {**field_errors, "errors": pointers}
+    )
+
+
+def problem_for(error: Exception) -> Problem:
+    """The problem a client is shown for `error`; unknown errors become an opaque 500."""
+    match error:
+        case BookingRuleViolation():
+            return Problem(
+                400,
+                error.code,
+                _RULE_TITLES.get(error.code, "Bad Request"),
+                error.message,
+                {"non_field_errors": [error.message]},
+            )
+        case InvalidRequest():
+            return field_problem(error.field_errors)
+        case MalformedBody():
+            return Problem(
+                400, "malformed-body", "Bad Request", error.detail, {"detail": error.detail}
+            )
+        case InvalidCredentials():
+            message = "Unable to log in with provided credentials."
+            return Problem(
+                400, "invalid-credentials", "Bad Request", message, {"non_field_errors": [message]}
+            )
+        case Unauthenticated():
+            return Problem(
+                401,
+                "not-authenticated",
+                "Unauthorized",
+                error.detail,
+                headers={"WWW-Authenticate": "Token"},
+            )
+        case PermissionDenied():
+            return Problem(
+                403,
+                "permission-denied",
+                "Forbidden",
+                "You do not have permission to perform this action.",
+            )
+        case NotFound():
+            return Problem(404, "not-found", "Not Found", "Not found.")
+        case BookingNotCancellable():
+            return Problem(
+                400,
+                "not-cancellable",
+                "Booking cannot be cancelled",
+                error.message,
+                {"non_field_errors": [error.message]},
+            )
+        case ServiceBusy():
+            return Problem(
+                503,
+                "busy",
+                "Service Unavailable",
+                "The service is busy, please retry in a moment.",
+                headers={"Retry-After": str(error.retry_after_seconds)},
+            )
+        case _:
+            return Problem(
+                500,
+                "internal-server-error",
+                "Internal Server Error",
+                "An unexpected error occurred.",
+            )

@@ -1,0 +1,196 @@
+"""What the endpoints answer: entities turned into the seed's JSON shapes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from booking_core.domain import WEEKDAYS, Booking, Principal, Resource, Venue
+from booking_core.services.availability import Availability
+from booking_core.services.bookings import can_cancel, is_upcoming
+
+
+def money(amount: Decimal) -> str:
+    return str(amount.quantize(Decimal("0.01")))
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """Record timestamps in UTC with a Z, as the seed shows them."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def venue_summary(venue: Venue) -> dict[str, Any]:
+    return {
+        "id": venue.id,
+        "name": venue.name,
+        "slug": venue.slug,
+        "venue_type": venue.venue_type,
+        "description": venue.description,
+        "address": venue.address,
+        "city": venue.city,
+        "postal_code": venue.postal_code,
+        "country": venue.country,
+        "timezone": venue.timezone,
+        "is_active": venue.is_active,
+        "is_featured": venue.is_featured,
+    }
+
+
+def venue_detail(venue: Venue) -> dict[str, Any]:
+    return {
+        **venue_summary(venue),
+        "phone": venue.phone,
+        "email": venue.email,
+        "opening_hours": {
+            day: {
+                "closed": not venue.opening_hours.get(day),
+                "ranges": [
+                    {"open": r.opens, "close": r.closes} for r in venue.opening_hours.get(day, ())
+                ],
+            }
+            for day in WEEKDAYS
+        },
+        "cancellation_policy": venue.cancellation_policy,
+        "min_advance_booking_hours": venue.min_advance_booking_hours,
+        "max_advance_booking_days": venue.max_advance_booking_days,
+    }
+
+
+def resource_view(resource: Resource) -> dict[str, Any]:
+    return {
+        "id": resource.id,
+        "name": resource.name,
+        "external_id": resource.external_id,
+        "venue": resource.venue_id,
+        "venue_name": resource.venue_name,
+        "activity": resource.activity,
+        "activity_name": resource.activity_name,
+        "capacity": resource.capacity,
+        "is_active": resource.is_active,
+        "is_bookable": resource.is_bookable,
+        "base_price": money(resource.base_price),
+        "currency": resource.currency,
+        "booking_interval_minutes": resource.booking_interval_minutes,
+        "min_booking_duration_minutes": resource.min_booking_duration_minutes,
+        "max_booking_duration_minutes": resource.max_booking_duration_minutes,
+        "prevent_unbookable_gaps": resource.prevent_unbookable_gaps,
+        "description": resource.description,
+    }
+
+
+def booking_view(booking: Booking, now: datetime) -> dict[str, Any]:
+    return {
+        "id": booking.id,
+        "reference_code": booking.reference_code,
+        "resource": booking.resource_id,
+        "resource_name": booking.resource_name,
+        "venue_name": booking.venue_name,
+        "venue_address": booking.venue_address,
+        "start_datetime": booking.start.isoformat(),
+        "end_datetime": booking.end.isoformat(),
+        "duration_minutes": booking.duration_minutes,
+        "participant_count": booking.participant_count,
+        "price_per_unit": money(booking.price_per_unit),
+        "pricing_unit": "hour",
+        "total_price": money(booking.total_price),
+        "currency": booking.currency,
+        "status": booking.status.value,
+        "can_cancel": can_cancel(booking, now),
+        "is_upcoming": is_upcoming(booking, now),
+        "notes": booking.notes,
+        "confirmed_at": timestamp(booking.confirmed_at),
+        "paid_at": timestamp(booking.paid_at),
+        "cancelled_at": timestamp(booking.cancelled_at),
+        "created_at": timestamp(booking.created_at),
+        "updated_at": timestamp(booking.updated_at),
+    }
+
+
+def local_time(moment: datetime) -> str:
+    return moment.strftime("%H:%M:%S")
+
+
+def iso_date(day: date) -> str:
+    return day.isoformat()
+
+
+def availability_view(report: Availability, viewer: Principal | None) -> dict[str, Any]:
+    """The seed's availability response, plus windows, booked slots and unavailable periods."""
+    resource = report.resource
+    return {
+        "resource_id": resource.id,
+        "resource_name": resource.name,
+        "start_date": iso_date(report.first_day),
+        "end_date": iso_date(report.last_day),
+        "timezone": resource.timezone,
+        "booking_interval_minutes": resource.booking_interval_minutes,
+        "min_duration_minutes": resource.min_booking_duration_minutes,
+        "max_duration_minutes": resource.max_booking_duration_minutes,
+        "prevent_unbookable_gaps": resource.prevent_unbookable_gaps,
+        "min_advance_booking_minutes": resource.min_advance_booking_minutes,
+        "max_advance_booking_days": resource.max_advance_booking_days,
+        "available_ranges": [
+            {
+                "date": iso_date(r.date),
+                "start_time": local_time(r.start),
+                "end_time": local_time(r.end),
+                "start_datetime": r.start.isoformat(),
+                "end_datetime": r.end.isoformat(),
+                "price_per_hour": money(r.price_per_hour),
+                "currency": r.currency,
+                "label": r.label,
+                "slot_prices": (
+                    None
+                    if r.slot_prices is None
+                    else {slot: money(price) for slot, price in r.slot_prices.items()}
+                ),
+            }
+            for r in report.ranges
+        ],
+        "windows": [
+            {
+                "date": iso_date(w.date),
+                "start_time": local_time(w.start),
+                "end_time": local_time(w.end),
+                "start_datetime": w.start.isoformat(),
+                "end_datetime": w.end.isoformat(),
+                "price_per_hour": money(w.price_per_hour),
+                "currency": w.currency,
+                "label": w.label,
+            }
+            for w in report.windows
+        ],
+        "booked_slots": [
+            {
+                "start_datetime": span.start.isoformat(),
+                "end_datetime": span.end.isoformat(),
+                **(
+                    {"booking_id": span.booking_id}
+                    if viewer is not None and owner == viewer.user_id
+                    else {}
+                ),
+            }
+            for span, owner in report.booked
+            if _overlaps_days(span.start, span.end, report)
+        ],
+        "unavailable_periods": [
+            {
+                "start_datetime": c.start.isoformat(),
+                "end_datetime": c.end.isoformat(),
+                "reason": c.reason,
+            }
+            for c in report.closures
+            if _overlaps_days(c.start, c.end, report)
+        ],
+    }
+
+
+def _overlaps_days(start: datetime, end: datetime, report: Availability) -> bool:
+    tz = ZoneInfo(report.resource.timezone)
+    first = datetime.combine(report.first_day, time(0), tz)
+    after_last = datetime.combine(report.last_day + timedelta(days=1), time(0), tz)
+    return start < after_last and end > first

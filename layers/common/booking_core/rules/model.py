@@ -1,0 +1,93 @@
+"""Plain values the booking rules work on. No AWS, no HTTP, no clock.
+
+Datetimes are always timezone-aware. Intervals are half-open: [start, end).
+Weekdays follow `date.weekday()`: Monday is 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyWindow:
+    """A weekly opening window of a resource, in venue-local wall time.
+
+    `closes == time(0)` means midnight at the end of the day; otherwise `closes > opens`.
+    """
+
+    weekday: int
+    opens: time
+    closes: time
+    price_per_hour: Decimal
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PeakWindow:
+    """A weekly window, in venue-local wall time, whose hourly price overrides the opening window's."""  # noqa: E501
+
+    weekdays: frozenset[int]
+    starts: time
+    ends: time  # time(0) means midnight at the end of the day
+    price_per_hour: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class BookingPolicy:
+    interval_minutes: int
+    min_duration_minutes: int
+    max_duration_minutes: int | None
+    prevent_unbookable_gaps: bool
+    min_advance_minutes: int
+    max_advance_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Everything the rules need to know about one resource."""
+
+    timezone: str  # IANA name, e.g. "Europe/Berlin"
+    currency: str  # ISO 4217, upper case, e.g. "EUR"
+    weekly_windows: tuple[WeeklyWindow, ...]
+    policy: BookingPolicy
+    peak_windows: tuple[PeakWindow, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Busy time: an active booking (or hold) or a closure."""
+
+    start: datetime
+    end: datetime
+    reason: str = ""
+    booking_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DayWindow:
+    """A weekly window made concrete on one venue-local date."""
+
+    date: date
+    start: datetime  # aware, venue-local
+    end: datetime
+    price_per_hour: Decimal
+    currency: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class AvailableRange:
+    """A continuous block of bookable time inside one day window."""
+
+    date: date
+    start: datetime  # aware, venue-local
+    end: datetime
+    price_per_hour: Decimal
+    currency: str
+    label: str
+    # "HH:MM" (venue-local start of a booking-interval slot) -> hourly price, for the slots
+    # whose price differs from price_per_hour; None when the range is uniformly priced.
+    slot_prices: dict[str, Decimal] | None = field(default=None)

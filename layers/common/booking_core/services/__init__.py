@@ -1,0 +1,1 @@
+"""What each endpoint does, in domain terms: rules + store, no HTTP."""

@@ -1,0 +1,93 @@
+"""Passwords and API tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import uuid
+from functools import lru_cache
+
+from booking_core.domain import Principal, User
+from booking_core.errors import InvalidCredentials, Unauthenticated
+from booking_core.store import accounts
+
+# scrypt's cost: about 50 ms on a Lambda core, far more for anyone guessing offline.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
+    salt_text, digest_text = base64.b64encode(salt).decode(), base64.b64encode(digest).decode()
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt_text}${digest_text}"
+
+
+def password_matches(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    candidate = hashlib.scrypt(
+        password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p)
+    )
+    return hmac.compare_digest(candidate, base64.b64decode(digest))
+
+
+def token_hash(token: str) -> str:
+    """Tokens are high-entropy random strings, so one SHA-256 is enough to store them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def register_user(email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    user = User(
+        id=str(uuid.uuid4()),
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        password_hash=hash_password(password),
+    )
+    accounts.create_user(user)
+    return user
+
+
+def issue_token(user_id: str) -> str:
+    """A new token for a user. Only its hash is stored: the caller must hand it over now."""
+    token = secrets.token_hex(20)
+    grant_token(user_id, token)
+    return token
+
+
+def grant_token(user_id: str, token: str) -> None:
+    """Make `token` act as the user (fixtures and demo data use known tokens)."""
+    accounts.save_token(token_hash(token), kind="user", user_id=user_id)
+
+
+def obtain_token(email: str, password: str) -> str:
+    """A new token for the user with these credentials (api-token-auth)."""
+    user = accounts.find_user_by_email(email)
+    # Hash even when the user is unknown, so timing does not tell which emails exist.
+    stored = user.password_hash if user else _dummy_hash()
+    if not password_matches(password, stored) or user is None or not user.is_active:
+        raise InvalidCredentials
+    return issue_token(user.id)
+
+
+def principal_for_token(token: str) -> Principal:
+    """Who a token belongs to; Unauthenticated when it is unknown or its user is inactive."""
+    hashed = token_hash(token)
+    record = accounts.find_token(hashed)
+    if record is None or not hmac.compare_digest(record["token_hash"], hashed):
+        raise Unauthenticated("Invalid token.")
+    user = accounts.get_user(record["user_id"])
+    if user is None or not user.is_active:
+        raise Unauthenticated("User inactive or deleted.")
+    return Principal(kind=record["kind"], user_id=user.id)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_hex(8))

@@ -1,0 +1,71 @@
+"""Free time of one resource over a date range."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from booking_core import rules
+from booking_core.domain import Closure, Principal, Resource
+from booking_core.errors import InvalidRequest, PermissionDenied, Unauthenticated
+from booking_core.http.schemas import AvailabilityQuery
+from booking_core.rules.model import AvailableRange, DayWindow, Span
+from booking_core.services.catalogue import resource as load_resource
+from booking_core.store import bookings as booking_store
+from booking_core.store import catalogue
+
+
+@dataclass(frozen=True)
+class Availability:
+    resource: Resource
+    first_day: date
+    last_day: date
+    ranges: list[AvailableRange]
+    windows: list[DayWindow]
+    booked: list[tuple[Span, str]]  # (booked time, owner's user id)
+    closures: list[Closure]
+
+
+def availability(
+    query: AvailabilityQuery, principal: Principal | None, now: datetime
+) -> Availability:
+    """Available ranges, windows, booked time and closures: three reads, whatever the range."""
+    resource = _resource_of(query, principal)
+    tz = ZoneInfo(resource.timezone)
+    today = now.astimezone(tz).date()
+    first_day = query.start_date or today
+    last_day = query.end_date or first_day
+    if last_day < first_day:
+        raise InvalidRequest({"end_date": ["end_date must not be before start_date."]})
+
+    # Everything that can touch these days: from the local midnight before, less the longest
+    # booking, to the local midnight after the last day.
+    window_start = datetime.combine(first_day, time(0), tz) - timedelta(days=1)
+    window_end = datetime.combine(last_day + timedelta(days=1), time(0), tz) + timedelta(days=1)
+    booked = booking_store.booked_spans_with_owner(resource.id, window_start, window_end, now)
+    closures = catalogue.closures_overlapping(resource.id, window_start, window_end)
+    busy = [span for span, _ in booked] + [
+        Span(start=c.start, end=c.end, reason=c.reason) for c in closures
+    ]
+    schedule = resource.schedule
+    return Availability(
+        resource=resource,
+        first_day=first_day,
+        last_day=last_day,
+        ranges=rules.available_ranges(schedule, first_day, last_day, busy, now),
+        windows=rules.day_windows(schedule, first_day, last_day),
+        booked=booked,
+        closures=closures,
+    )
+
+
+def _resource_of(query: AvailabilityQuery, principal: Principal | None) -> Resource:
+    if query.resource_id is not None:
+        return load_resource(query.resource_id)
+    if query.resource_external_id is not None:
+        # External ids are a partner app's own names for resources (client API).
+        if principal is None:
+            raise Unauthenticated
+        raise PermissionDenied
+    raise InvalidRequest({"resource_id": ["This field is required."]})

@@ -1,0 +1,194 @@
+"""Creating, reading and cancelling bookings."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import string
+import uuid
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from booking_core import rules
+from booking_core.domain import ACTIVE_STATUSES, Booking, BookingStatus, Principal, Resource
+from booking_core.errors import (
+    BookingNotCancellable,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    ServiceBusy,
+)
+from booking_core.http.schemas import BookingCreate, BookingFilters, CancelRequest
+from booking_core.observability import logger, metrics
+from booking_core.rules.errors import InvalidDuration, SlotUnavailable
+from booking_core.rules.model import Span
+from booking_core.store import bookings as store
+from booking_core.store import catalogue
+
+# Contention on one resource and day is resolved by re-reading; after this many tries we ask
+# the client to retry rather than hold a Lambda busy.
+MAX_WRITE_ATTEMPTS = 6
+_CODE_ALPHABET = string.ascii_uppercase + string.digits
+
+
+def create_booking(principal: Principal, request: BookingCreate, now: datetime) -> Booking:
+    """Book a resource for the caller, status pending. Never overlaps another booking."""
+    resource = _bookable_resource(request)
+    if request.participant_count > resource.capacity:
+        raise InvalidRequest(
+            {
+                "participant_count": [
+                    f"Ensure this value is less than or equal to {resource.capacity}."
+                ]
+            }
+        )
+    schedule = resource.schedule
+    tz = ZoneInfo(resource.timezone)
+    start, end = request.start_datetime.astimezone(tz), request.end_datetime.astimezone(tz)
+
+    for _attempt in range(MAX_WRITE_ATTEMPTS):
+        dates = rules.affected_local_dates(schedule, start, end)
+        # Versions first, then the busy time: anything written after this read bumps a version
+        # and makes our write fail, so what we validate against is what we commit against.
+        versions = store.date_versions(resource.id, dates)
+        look_from, look_to = rules.busy_window(schedule, start, end)
+        busy = store.busy_spans(resource.id, look_from, look_to, now)
+        busy += [
+            Span(start=c.start, end=c.end, reason=c.reason)
+            for c in catalogue.closures_overlapping(resource.id, look_from, look_to)
+        ]
+        rules.validate_booking(schedule, start, end, busy, now)
+
+        slots = rules.slot_starts(schedule, start, end)
+        if store.transaction_items_needed(len(slots), len(dates)) > store.MAX_TRANSACTION_ITEMS:
+            raise InvalidDuration(
+                "Booking is too long: it would hold more booking intervals than can be "
+                "reserved at once"
+            )
+        booking = _new_booking(principal, resource, request, start, end, slots, dates, now)
+        try:
+            store.insert_booking(booking, seen_versions=versions, now=now)
+        except store.SlotTaken:
+            metrics.add_metric(name="BookingConflict", unit="Count", value=1)
+            raise SlotUnavailable() from None
+        except (store.ScheduleChanged, store.ReferenceCodeTaken):
+            logger.info("Booking write raced another; re-validating", extra={"attempt": _attempt})
+            continue
+        metrics.add_metric(name="BookingCreated", unit="Count", value=1)
+        logger.info("Booking created", extra={"booking_id": booking.id})
+        return booking
+    raise ServiceBusy(retry_after_seconds=1)
+
+
+def _bookable_resource(request: BookingCreate) -> Resource:
+    if request.resource is None:
+        if request.resource_external_id is not None:
+            # External ids belong to partner apps (client API), which a user token is not.
+            raise PermissionDenied
+        raise InvalidRequest({"resource": ["This field is required."]})
+    resource = catalogue.get_resource(request.resource)
+    if resource is None:
+        raise InvalidRequest(
+            {"resource": [f'Invalid pk "{request.resource}" - object does not exist.']}
+        )
+    if not (resource.is_active and resource.is_bookable):
+        raise InvalidRequest({"resource": ["This resource cannot be booked."]})
+    return resource
+
+
+def _new_booking(
+    principal: Principal,
+    resource: Resource,
+    request: BookingCreate,
+    start: datetime,
+    end: datetime,
+    slots: list[datetime],
+    dates: list[date],
+    now: datetime,
+) -> Booking:
+    total = rules.booking_price(resource.schedule, start, end)
+    minutes = Decimal(int((end - start).total_seconds() // 60))
+    per_hour = (total * 60 / minutes).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return Booking(
+        id=str(uuid.uuid4()),
+        reference_code=reference_code(start),
+        resource_id=resource.id,
+        resource_name=resource.name,
+        venue_id=resource.venue_id,
+        venue_name=resource.venue_name,
+        venue_address=resource.venue_address,
+        user_id=principal.user_id,
+        start=start,
+        end=end,
+        participant_count=request.participant_count,
+        notes=request.notes,
+        price_per_unit=per_hour,
+        total_price=total,
+        currency=resource.currency,
+        status=BookingStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+        slot_starts=tuple(slots),
+        locked_dates=tuple(d.isoformat() for d in dates),
+    )
+
+
+def reference_code(start: datetime) -> str:
+    """BK-YYMMDD-XXXX: the venue-local date of the start and four random characters."""
+    suffix = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(4))
+    return f"BK-{start.strftime('%y%m%d')}-{suffix}"
+
+
+def can_cancel(booking: Booking, now: datetime) -> bool:
+    return booking.status in ACTIVE_STATUSES and booking.start > now
+
+
+def is_upcoming(booking: Booking, now: datetime) -> bool:
+    return booking.status in ACTIVE_STATUSES and booking.start > now
+
+
+def find_bookings(principal: Principal, filters: BookingFilters, now: datetime) -> list[Booking]:
+    """The caller's own bookings, earliest first."""
+    found = store.list_user_bookings(principal.user_id)
+    if filters.status is not None:
+        found = [b for b in found if b.status == filters.status]
+    if filters.upcoming is not None:
+        found = [b for b in found if is_upcoming(b, now) == filters.upcoming]
+    return found
+
+
+def booking(principal: Principal, booking_id: str) -> Booking:
+    """One of the caller's bookings; someone else's is 404, as if it did not exist."""
+    found = store.get_booking(booking_id)
+    if found is None or found.user_id != principal.user_id:
+        raise NotFound
+    return found
+
+
+def cancel_booking(
+    principal: Principal, booking_id: str, request: CancelRequest, now: datetime
+) -> Booking:
+    """Cancel one of the caller's bookings; its time is free again at once."""
+    for _attempt in range(MAX_WRITE_ATTEMPTS):
+        current = booking(principal, booking_id)
+        if current.status not in ACTIVE_STATUSES:
+            raise BookingNotCancellable(f"This booking is already {current.status.value}.")
+        if not can_cancel(current, now):
+            raise BookingNotCancellable("This booking has already started and cannot be cancelled.")
+        cancelled = dataclasses.replace(
+            current,
+            status=BookingStatus.CANCELLED,
+            cancelled_at=now,
+            updated_at=now,
+            cancellation_reason=request.reason,
+            cancellation_notes=request.notes,
+        )
+        try:
+            store.cancel_booking(current, cancelled)
+        except store.ScheduleChanged:
+            continue
+        metrics.add_metric(name="BookingCancelled", unit="Count", value=1)
+        logger.info("Booking cancelled", extra={"booking_id": booking_id})
+        return cancelled
+    raise ServiceBusy(retry_after_seconds=1)

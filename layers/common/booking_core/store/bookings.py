@@ -1,0 +1,359 @@
+"""Bookings, and the writes that make a double booking impossible.
+
+Keys:
+  BOOKING#<uuid> / BOOKING            the booking; gsi1: USER#<user> / BOOKING#<start utc>#<uuid>
+  REFCODE#<reference code> / REFCODE  keeps reference codes unique
+  RESOURCE#<id> / SLOT#<start utc>    one item per booking-interval slot a booking holds
+  RESOURCE#<id> / DAY#<local date>    a version number per resource and venue-local date
+
+A booking is written in one transaction with: its slot items, each conditioned on the slot
+being free (absent, or held by a pending booking whose hold has expired, so an expired hold is
+taken over in the same write); and the version of every venue-local date whose free time the
+booking rules looked at, conditioned on being unchanged since it was read. The slot conditions
+alone forbid overlaps. The versions forbid the subtler race: two bookings that are each fine
+alone but would together leave a gap too short to book. The loser of such a race re-reads and
+re-validates (see `services.bookings`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from booking_core.domain import Booking, BookingStatus
+from booking_core.rules.model import Span
+from booking_core.store import table
+from booking_core.store.timestamps import epoch_seconds, parse_instant, utc_key
+
+# DynamoDB's limit on the items of one transaction.
+MAX_TRANSACTION_ITEMS = 100
+
+
+class SlotTaken(Exception):
+    """Another booking holds one of the requested slots."""
+
+
+class ScheduleChanged(Exception):
+    """A booking was written nearby since we read; re-read and re-validate."""
+
+
+class ReferenceCodeTaken(Exception):
+    pass
+
+
+def transaction_items_needed(slot_count: int, date_count: int) -> int:
+    """Items in the booking transaction: booking + reference code + slots + date versions."""
+    return 2 + slot_count + date_count
+
+
+def _resource_pk(resource_id: int) -> str:
+    return f"RESOURCE#{resource_id}"
+
+
+def date_versions(resource_id: int, dates: Sequence[date]) -> dict[str, int]:
+    """The current version of each venue-local date (0 when nothing was ever booked on it)."""
+    keys = [{"pk": _resource_pk(resource_id), "sk": f"DAY#{d.isoformat()}"} for d in dates]
+    response = table.client().batch_get_item(
+        RequestItems={
+            table.table_name(): {
+                "Keys": [table.to_dynamo(key) for key in keys],
+                "ConsistentRead": True,
+            }
+        }
+    )
+    found = {
+        item["sk"].removeprefix("DAY#"): int(item["version"])
+        for item in map(table.from_dynamo, response["Responses"].get(table.table_name(), []))
+    }
+    return {d.isoformat(): found.get(d.isoformat(), 0) for d in dates}
+
+
+def busy_spans(resource_id: int, start: datetime, end: datetime, now: datetime) -> list[Span]:
+    """Time held by active bookings that overlaps [start, end): one strongly consistent query.
+
+    A pending booking whose hold expired no longer holds its time.
+    """
+    spans: dict[str, Span] = {}
+    for slot in _slots_between(resource_id, start, end):
+        if _hold_expired(slot, now) or slot["booking_id"] in spans:
+            continue
+        spans[slot["booking_id"]] = Span(
+            start=parse_instant(slot["booking_start"]),
+            end=parse_instant(slot["booking_end"]),
+            reason="booked",
+            booking_id=slot["booking_id"],
+        )
+    return [s for s in spans.values() if s.start < end and s.end > start]
+
+
+def booked_spans_with_owner(
+    resource_id: int, start: datetime, end: datetime, now: datetime
+) -> list[tuple[Span, str]]:
+    """Like `busy_spans`, with the user id of each booking (to show callers their own)."""
+    seen: dict[str, tuple[Span, str]] = {}
+    for slot in _slots_between(resource_id, start, end):
+        if _hold_expired(slot, now) or slot["booking_id"] in seen:
+            continue
+        span = Span(
+            start=parse_instant(slot["booking_start"]),
+            end=parse_instant(slot["booking_end"]),
+            reason="booked",
+            booking_id=slot["booking_id"],
+        )
+        seen[slot["booking_id"]] = (span, slot["user_id"])
+    return sorted(seen.values(), key=lambda pair: pair[0].start)
+
+
+def _slots_between(resource_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    return list(
+        table.query(
+            pk=_resource_pk(resource_id),
+            sk_between=(f"SLOT#{utc_key(start)}", f"SLOT#{utc_key(end)}"),
+            consistent=True,
+        )
+    )
+
+
+def _hold_expired(slot: dict[str, Any], now: datetime) -> bool:
+    expires = slot.get("hold_expires_at")
+    return expires is not None and int(expires) <= epoch_seconds(now)
+
+
+def insert_booking(booking: Booking, *, seen_versions: dict[str, int], now: datetime) -> None:
+    """Write a new booking and take its slots, all or nothing.
+
+    Raises SlotTaken, ScheduleChanged or ReferenceCodeTaken; nothing is written then.
+    """
+    name = table.table_name()
+    resource_pk = _resource_pk(booking.resource_id)
+    slot_item_base: dict[str, Any] = {
+        "entity": "slot",
+        "booking_id": booking.id,
+        "user_id": booking.user_id,
+        "booking_start": booking.start.isoformat(),
+        "booking_end": booking.end.isoformat(),
+    }
+    if booking.hold_expires_at is not None:
+        slot_item_base["hold_expires_at"] = epoch_seconds(booking.hold_expires_at)
+
+    items: list[dict[str, Any]] = [
+        {
+            "Put": {
+                "TableName": name,
+                "Item": table.to_dynamo(booking_to_item(booking)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        {
+            "Put": {
+                "TableName": name,
+                "Item": table.to_dynamo(
+                    {
+                        "pk": f"REFCODE#{booking.reference_code}",
+                        "sk": "REFCODE",
+                        "booking_id": booking.id,
+                    }
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    ]
+    for slot_start in booking.slot_starts:
+        items.append(
+            {
+                "Put": {
+                    "TableName": name,
+                    "Item": table.to_dynamo(
+                        {"pk": resource_pk, "sk": f"SLOT#{utc_key(slot_start)}", **slot_item_base}
+                    ),
+                    # Free, or held by a pending booking whose hold has run out.
+                    "ConditionExpression": "attribute_not_exists(pk) OR hold_expires_at <= :now",
+                    "ExpressionAttributeValues": table.to_dynamo({":now": epoch_seconds(now)}),
+                }
+            }
+        )
+    for local_date in booking.locked_dates:
+        seen = seen_versions[local_date]
+        update: dict[str, Any] = {
+            "TableName": name,
+            "Key": table.to_dynamo({"pk": resource_pk, "sk": f"DAY#{local_date}"}),
+            "UpdateExpression": "SET #version = :next",
+            "ExpressionAttributeNames": {"#version": "version"},
+        }
+        if seen == 0:
+            update["ConditionExpression"] = "attribute_not_exists(#version)"
+            update["ExpressionAttributeValues"] = table.to_dynamo({":next": 1})
+        else:
+            update["ConditionExpression"] = "#version = :seen"
+            update["ExpressionAttributeValues"] = table.to_dynamo(
+                {":next": seen + 1, ":seen": seen}
+            )
+        items.append({"Update": update})
+
+    try:
+        table.client().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+    except ClientError as error:
+        reasons = _cancellation_codes(error)
+        if reasons is None:
+            raise
+        slot_range = range(2, 2 + len(booking.slot_starts))
+        if any(reasons[i] == "ConditionalCheckFailed" for i in slot_range):
+            raise SlotTaken from error
+        if reasons[1] == "ConditionalCheckFailed":
+            raise ReferenceCodeTaken from error
+        # A changed date version, or a conflict with a concurrent transaction.
+        raise ScheduleChanged from error
+
+
+def _cancellation_codes(error: ClientError) -> list[str] | None:
+    if error.response["Error"]["Code"] != "TransactionCanceledException":
+        return None
+    reasons = error.response.get("CancellationReasons", [])
+    return [str(reason.get("Code", "None")) for reason in reasons]
+
+
+def get_booking(booking_id: str) -> Booking | None:
+    item = table.get_item(f"BOOKING#{booking_id}", "BOOKING", consistent=True)
+    return booking_from_item(item) if item else None
+
+
+def list_user_bookings(user_id: str) -> list[Booking]:
+    """A user's bookings, earliest start first (one index query)."""
+    items = table.query(pk=f"USER#{user_id}", index="gsi1", sk_prefix="BOOKING#")
+    return [booking_from_item(item) for item in items]
+
+
+def cancel_booking(booking: Booking, cancelled: Booking) -> None:
+    """Mark `booking` as `cancelled` and free its slots in one transaction.
+
+    Conditioned on the status we read, so a concurrent payment or cancellation is not lost.
+    Slots another booking has taken over (after this hold expired) are left alone.
+    """
+    name = table.table_name()
+    resource_pk = _resource_pk(booking.resource_id)
+    item = booking_to_item(cancelled)
+    changed = {
+        key: item.get(key)
+        for key in (
+            "status",
+            "updated_at",
+            "cancelled_at",
+            "cancellation_reason",
+            "cancellation_notes",
+        )
+    }
+    items: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "TableName": name,
+                "Key": table.to_dynamo({"pk": f"BOOKING#{booking.id}", "sk": "BOOKING"}),
+                "UpdateExpression": "SET " + ", ".join(f"#{k} = :{k}" for k in changed),
+                "ConditionExpression": "#status = :seen_status",
+                "ExpressionAttributeNames": {f"#{k}": k for k in changed},
+                "ExpressionAttributeValues": table.to_dynamo(
+                    {
+                        **{f":{k}": v for k, v in changed.items()},
+                        ":seen_status": booking.status.value,
+                    }
+                ),
+            }
+        }
+    ]
+    for slot in _owned_slots(booking):
+        items.append(
+            {
+                "Delete": {
+                    "TableName": name,
+                    "Key": table.to_dynamo({"pk": resource_pk, "sk": slot}),
+                    "ConditionExpression": "booking_id = :booking_id",
+                    "ExpressionAttributeValues": table.to_dynamo({":booking_id": booking.id}),
+                }
+            }
+        )
+    try:
+        table.client().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+    except ClientError as error:
+        if _cancellation_codes(error) is None:
+            raise
+        raise ScheduleChanged from error
+
+
+def _owned_slots(booking: Booking) -> list[str]:
+    keys = [f"SLOT#{utc_key(start)}" for start in booking.slot_starts]
+    if not keys:
+        return []
+    owned: list[str] = []
+    # BatchGetItem takes at most 100 keys; a booking holds fewer slots than that.
+    response = table.client().batch_get_item(
+        RequestItems={
+            table.table_name(): {
+                "Keys": [
+                    table.to_dynamo({"pk": _resource_pk(booking.resource_id), "sk": key})
+                    for key in keys
+                ],
+                "ConsistentRead": True,
+            }
+        }
+    )
+    for raw in response["Responses"].get(table.table_name(), []):
+        slot = table.from_dynamo(raw)
+        if slot.get("booking_id") == booking.id:
+            owned.append(slot["sk"])
+    return owned
+
+
+# ---- item mapping -------------------------------------------------------------------------
+
+_MONEY = ("price_per_unit", "total_price")
+_INSTANTS = (
+    "start",
+    "end",
+    "created_at",
+    "updated_at",
+    "hold_expires_at",
+    "confirmed_at",
+    "paid_at",
+    "cancelled_at",
+)
+
+
+def booking_to_item(booking: Booking) -> dict[str, Any]:
+    item = dataclasses.asdict(booking)
+    for name in _MONEY:
+        item[name] = str(item[name])
+    for name in _INSTANTS:
+        if item[name] is not None:
+            item[name] = item[name].isoformat()
+    item["status"] = booking.status.value
+    item["slot_starts"] = [utc_key(s) for s in booking.slot_starts]
+    item["locked_dates"] = list(booking.locked_dates)
+    item.update(
+        pk=f"BOOKING#{booking.id}",
+        sk="BOOKING",
+        entity="booking",
+        gsi1pk=f"USER#{booking.user_id}",
+        gsi1sk=f"BOOKING#{utc_key(booking.start)}#{booking.id}",
+    )
+    return item
+
+
+def booking_from_item(item: dict[str, Any]) -> Booking:
+    fields = {f.name for f in dataclasses.fields(Booking)}
+    values = {k: v for k, v in item.items() if k in fields}
+    for name in _MONEY:
+        values[name] = Decimal(values[name])
+    for name in _INSTANTS:
+        if values.get(name) is not None:
+            values[name] = parse_instant(values[name])
+    values["resource_id"] = int(values["resource_id"])
+    values["venue_id"] = int(values["venue_id"])
+    values["participant_count"] = int(values["participant_count"])
+    values["status"] = BookingStatus(values["status"])
+    values["slot_starts"] = tuple(parse_instant(s) for s in values.get("slot_starts", []))
+    values["locked_dates"] = tuple(values.get("locked_dates", []))
+    return Booking(**values)

@@ -1,0 +1,180 @@
+"""Demo data for the local stack: two venues in two timezones, courts, a user with a token."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from booking_core.domain import WEEKDAYS, OpeningRange, Principal
+from booking_core.http.schemas import BookingCreate
+from booking_core.rules.model import PeakWindow, WeeklyWindow
+from booking_core.services import accounts, bookings
+from booking_core.store import catalogue
+
+DEMO_USERS = (
+    {
+        "email": "demo@example.com",
+        "password": "demo-password",
+        "token": "demo-user-token-0000000000000000000000000",
+        "first_name": "Dana",
+        "last_name": "Demo",
+    },
+    {
+        "email": "other@example.com",
+        "password": "other-password",
+        "token": "other-user-token-000000000000000000000000",
+        "first_name": "Olli",
+        "last_name": "Other",
+    },
+)
+
+WEEKDAY_HOURS = (time(7), time(22))
+WEEKEND_HOURS = (time(8), time(20))
+
+
+def _weekly_windows(price: Decimal) -> tuple[WeeklyWindow, ...]:
+    windows = []
+    for weekday in range(7):
+        opens, closes = WEEKDAY_HOURS if weekday < 5 else WEEKEND_HOURS
+        windows.append(WeeklyWindow(weekday, opens, closes, price, ""))
+    return tuple(windows)
+
+
+def _opening_hours() -> dict[str, tuple[OpeningRange, ...]]:
+    hours = {}
+    for weekday, name in enumerate(WEEKDAYS):
+        opens, closes = WEEKDAY_HOURS if weekday < 5 else WEEKEND_HOURS
+        hours[name] = (OpeningRange(opens.strftime("%H:%M"), closes.strftime("%H:%M")),)
+    return hours
+
+
+def load_demo_data(now: datetime | None = None) -> dict[str, Any]:
+    """Create the demo venues, resources, closure and users; return what to tell the user."""
+    now = now or datetime.now(UTC)
+    berlin = catalogue.create_venue(
+        name="Sports Center",
+        slug="sports-center-munich",
+        venue_type="sports_center",
+        timezone="Europe/Berlin",
+        address="123 Main St",
+        city="Munich",
+        postal_code="80331",
+        country="DE",
+        cancellation_policy="Free cancellation up to 24 hours before the start.",
+        min_advance_booking_hours=1,
+        max_advance_booking_days=30,
+        description="Indoor tennis and padel courts.",
+        phone="+49 89 000000",
+        email="frontdesk@sports-center.example",
+        is_featured=True,
+        opening_hours=_opening_hours(),
+    )
+    peak = PeakWindow(frozenset(range(5)), time(17), time(20), Decimal("35.00"))
+    courts = []
+    for number, (activity, activity_name) in enumerate(
+        [(1, "tennis"), (1, "tennis"), (2, "padel")], start=1
+    ):
+        courts.append(
+            catalogue.create_resource(
+                berlin,
+                name=f"Court {number}",
+                activity=activity,
+                activity_name=activity_name,
+                capacity=4,
+                base_price=Decimal("25.00"),
+                currency="EUR",
+                booking_interval_minutes=30,
+                min_booking_duration_minutes=60,
+                max_booking_duration_minutes=180,
+                prevent_unbookable_gaps=True,
+                min_advance_booking_minutes=60,
+                max_advance_booking_days=30,
+                weekly_windows=_weekly_windows(Decimal("25.00")),
+                peak_windows=(peak,),
+                description=f"{activity_name.title()} court {number}",
+            )
+        )
+    # Court 3 is closed for maintenance on the morning three days from now (venue-local).
+    tz = ZoneInfo(berlin.timezone)
+    maintenance_day = (now.astimezone(tz) + timedelta(days=3)).date()
+    closure = catalogue.add_closure(
+        courts[2].id,
+        datetime.combine(maintenance_day, time(8), tz),
+        datetime.combine(maintenance_day, time(12), tz),
+        "Maintenance",
+    )
+
+    new_york = catalogue.create_venue(
+        name="Harbor Racquet Club",
+        slug="harbor-racquet-club",
+        venue_type="club",
+        timezone="America/New_York",
+        address="1 Pier Rd",
+        city="New York",
+        postal_code="10004",
+        country="US",
+        cancellation_policy="Cancellations are free until 12 hours before the start.",
+        min_advance_booking_hours=0,
+        max_advance_booking_days=14,
+        opening_hours=_opening_hours(),
+    )
+    pickleball = catalogue.create_resource(
+        new_york,
+        name="Pickleball Court A",
+        activity=3,
+        activity_name="pickleball",
+        capacity=4,
+        base_price=Decimal("40.00"),
+        currency="USD",
+        booking_interval_minutes=60,
+        min_booking_duration_minutes=60,
+        max_booking_duration_minutes=120,
+        prevent_unbookable_gaps=False,
+        min_advance_booking_minutes=0,
+        max_advance_booking_days=14,
+        weekly_windows=_weekly_windows(Decimal("40.00")),
+    )
+
+    users = []
+    for demo in DEMO_USERS:
+        user = accounts.register_user(
+            demo["email"], demo["password"], demo["first_name"], demo["last_name"]
+        )
+        accounts.grant_token(user.id, demo["token"])
+        users.append({"id": user.id, **{k: demo[k] for k in ("email", "password", "token")}})
+
+    # One pending booking of the demo user, two days ahead at 18:00 on Court 1.
+    booking_day = (now.astimezone(tz) + timedelta(days=2)).date()
+    booking = bookings.create_booking(
+        Principal(kind="user", user_id=users[0]["id"]),
+        BookingCreate(
+            resource=courts[0].id,
+            start_datetime=datetime.combine(booking_day, time(18), tz),
+            end_datetime=datetime.combine(booking_day, time(19), tz),
+            participant_count=2,
+            notes="Demo booking",
+        ),
+        now,
+    )
+
+    return {
+        "users": users,
+        "bookings": [{"id": booking.id, "reference_code": booking.reference_code}],
+        "venues": [
+            {"id": berlin.id, "name": berlin.name, "timezone": berlin.timezone},
+            {"id": new_york.id, "name": new_york.name, "timezone": new_york.timezone},
+        ],
+        "resources": [
+            {"id": r.id, "name": r.name, "venue": r.venue_id} for r in [*courts, pickleball]
+        ],
+        "closures": [
+            {
+                "resource": closure.resource_id,
+                "start": closure.start.isoformat(),
+                "end": closure.end.isoformat(),
+                "reason": closure.reason,
+            }
+        ],
+    }
