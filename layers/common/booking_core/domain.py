@@ -166,3 +166,10 @@ class Booking:
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    def can_cancel(self, now: datetime) -> bool:
+        """Active and not yet started."""
+        return self.is_active and self.start > now
+
+    def is_upcoming(self, now: datetime) -> bool:
+        return self.is_active and self.start > now

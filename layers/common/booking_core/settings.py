@@ -14,7 +14,7 @@ class Settings(BaseModel):
     In AWS these come from `template.yaml`; the local stack and the tests set the same names.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     table_name: str = Field(min_length=1)
     aws_region: str = "eu-central-1"

@@ -21,7 +21,7 @@ from booking_core.errors import (
     NotFound,
 )
 from booking_core.http.problems import PROBLEM_CONTENT_TYPE, Problem, problem_for
-from booking_core.observability import logger, metrics, tracer
+from booking_core.observability import count, flush_metrics, logger, traced
 from booking_core.settings import get_settings
 
 JSON_CONTENT_TYPE = "application/json"
@@ -46,7 +46,7 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(BookingRuleViolation)
     def rule_violation(error: BookingRuleViolation) -> Response[str]:
-        metrics.add_metric(name="BookingRejected", unit="Count", value=1)
+        count("BookingRejected")
         return problem_response(problem_for(error))
 
     @app.exception_handler(Exception)
@@ -65,13 +65,23 @@ def create_app() -> APIGatewayRestResolver:
 def lambda_handler(app: APIGatewayRestResolver) -> LambdaHandler:
     """The Lambda entry point for `app`, with logging, tracing and metrics around it."""
 
+    def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            return app.resolve(event, context)
+        finally:
+            flush_metrics()
+
+    traced_resolve: LambdaHandler | None = None
+
     @logger.inject_lambda_context(
         correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
     )
-    @tracer.capture_lambda_handler
-    @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return app.resolve(event, context)
+        # Whether to trace with the X-Ray SDK is settled at the first invocation, not at import.
+        nonlocal traced_resolve
+        if traced_resolve is None:
+            traced_resolve = traced(resolve)
+        return traced_resolve(event, context)
 
     return handler
 

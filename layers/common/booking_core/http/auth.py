@@ -21,7 +21,7 @@ def authenticate(app: APIGatewayRestResolver) -> Principal:
 
 def optional_principal(app: APIGatewayRestResolver) -> Principal | None:
     """The caller when a token is sent; None for an anonymous request; 401 for a bad token."""
-    header = app.current_event.get_header_value("Authorization", default_value="") or ""
+    header = app.current_event.headers.get("Authorization") or ""
     if not header.strip():
         return None
     parts = header.split()

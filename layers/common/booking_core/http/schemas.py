@@ -19,7 +19,9 @@ MAX_PAGE_SIZE = 100
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    # defer_build: a model's validator is built when first used, so a handler's cold start
+    # pays only for the models it reads.
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
 
 
 class Page(_Input):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from booking_core.domain import WEEKDAYS, Booking, Principal, Resource, Venue
-from booking_core.services.availability import Availability
-from booking_core.services.bookings import can_cancel, is_upcoming
+
+if TYPE_CHECKING:
+    from booking_core.services.availability import Availability
 
 
 def money(amount: Decimal) -> str:
@@ -99,8 +100,8 @@ def booking_view(booking: Booking, now: datetime) -> dict[str, Any]:
         "total_price": money(booking.total_price),
         "currency": booking.currency,
         "status": booking.status.value,
-        "can_cancel": can_cancel(booking, now),
-        "is_upcoming": is_upcoming(booking, now),
+        "can_cancel": booking.can_cancel(now),
+        "is_upcoming": booking.is_upcoming(now),
         "notes": booking.notes,
         "confirmed_at": timestamp(booking.confirmed_at),
         "paid_at": timestamp(booking.paid_at),

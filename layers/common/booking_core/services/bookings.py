@@ -20,7 +20,7 @@ from booking_core.errors import (
     ServiceBusy,
 )
 from booking_core.http.schemas import BookingCreate, BookingFilters, CancelRequest
-from booking_core.observability import logger, metrics
+from booking_core.observability import count, logger
 from booking_core.rules.errors import InvalidDuration, SlotUnavailable
 from booking_core.rules.model import Span
 from booking_core.store import bookings as store
@@ -70,12 +70,12 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
         try:
             store.insert_booking(booking, seen_versions=versions, now=now)
         except store.SlotTaken:
-            metrics.add_metric(name="BookingConflict", unit="Count", value=1)
+            count("BookingConflict")
             raise SlotUnavailable() from None
         except (store.ScheduleChanged, store.ReferenceCodeTaken):
             logger.info("Booking write raced another; re-validating", extra={"attempt": _attempt})
             continue
-        metrics.add_metric(name="BookingCreated", unit="Count", value=1)
+        count("BookingCreated")
         logger.info("Booking created", extra={"booking_id": booking.id})
         return booking
     raise ServiceBusy(retry_after_seconds=1)
@@ -140,21 +140,13 @@ def reference_code(start: datetime) -> str:
     return f"BK-{start.strftime('%y%m%d')}-{suffix}"
 
 
-def can_cancel(booking: Booking, now: datetime) -> bool:
-    return booking.status in ACTIVE_STATUSES and booking.start > now
-
-
-def is_upcoming(booking: Booking, now: datetime) -> bool:
-    return booking.status in ACTIVE_STATUSES and booking.start > now
-
-
 def find_bookings(principal: Principal, filters: BookingFilters, now: datetime) -> list[Booking]:
     """The caller's own bookings, earliest first."""
     found = store.list_user_bookings(principal.user_id)
     if filters.status is not None:
         found = [b for b in found if b.status == filters.status]
     if filters.upcoming is not None:
-        found = [b for b in found if is_upcoming(b, now) == filters.upcoming]
+        found = [b for b in found if b.is_upcoming(now) == filters.upcoming]
     return found
 
 
@@ -174,7 +166,7 @@ def cancel_booking(
         current = booking(principal, booking_id)
         if current.status not in ACTIVE_STATUSES:
             raise BookingNotCancellable(f"This booking is already {current.status.value}.")
-        if not can_cancel(current, now):
+        if not current.can_cancel(now):
             raise BookingNotCancellable("This booking has already started and cannot be cancelled.")
         cancelled = dataclasses.replace(
             current,
@@ -188,7 +180,7 @@ def cancel_booking(
             store.cancel_booking(current, cancelled)
         except store.ScheduleChanged:
             continue
-        metrics.add_metric(name="BookingCancelled", unit="Count", value=1)
+        count("BookingCancelled")
         logger.info("Booking cancelled", extra={"booking_id": booking_id})
         return cancelled
     raise ServiceBusy(retry_after_seconds=1)

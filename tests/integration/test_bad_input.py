@@ -1,0 +1,194 @@
+"""Bad input gets a 400 (or 404) problem that names the field: never a 500, never a trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import Call
+from tests.integration.dates import at, local_day
+
+DAY = local_day(12)
+GOOD = {"resource": 1, "start_datetime": at(DAY, "10:00"), "end_datetime": at(DAY, "11:00")}
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({**GOOD, "resource": "one"}, "resource", "Input should be a valid integer"),
+        ({**GOOD, "resource": 999}, "resource", 'Invalid pk "999" - object does not exist.'),
+        ({k: v for k, v in GOOD.items() if k != "resource"}, "resource", "This field is required."),
+        (
+            {k: v for k, v in GOOD.items() if k != "start_datetime"},
+            "start_datetime",
+            "This field is required.",
+        ),
+        (
+            {**GOOD, "start_datetime": "2030-01-15T10:00:00"},
+            "start_datetime",
+            "Input should have timezone info",
+        ),
+        ({**GOOD, "end_datetime": "tomorrow"}, "end_datetime", None),
+        (
+            {**GOOD, "end_datetime": at(DAY, "09:00")},
+            "end_datetime",
+            "end_datetime must be after start_datetime.",
+        ),
+        ({**GOOD, "participant_count": 0}, "participant_count", None),
+        (
+            {**GOOD, "participant_count": 5},
+            "participant_count",
+            "Ensure this value is less than or equal to 4.",
+        ),
+        ({**GOOD, "notes": 12}, "notes", "Input should be a valid string"),
+    ],
+)
+def test_a_bad_booking_field_is_named_in_a_400(
+    call: Call, body: dict[str, Any], field: str, message: str | None
+):
+    # Given a booking request with one bad field
+    # When it is sent
+    reply = call("create_booking", body=body)
+    # Then the problem names that field, in the seed's shape and as a JSON pointer
+    assert reply.status == 400, reply.raw_body
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    problem = reply.json
+    assert field in problem
+    assert {"pointer": f"/{field}", "detail": problem[field][0]} in problem["errors"]
+    assert field in problem["detail"]
+    if message is not None:
+        assert problem[field][0].startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("raw", "detail_start"),
+    [
+        ('{"resource": 1,', "JSON parse error - "),
+        ("[1, 2]", "The request body must be a JSON object."),
+        ("", "A JSON object is required as the request body."),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_gets_a_400(call: Call, raw: str, detail_start: str):
+    # Given a body that is not a JSON object
+    # When it is sent as a booking request
+    reply = call("create_booking", body=raw)
+    # Then it is a 400 saying what is wrong
+    assert reply.status == 400
+    assert reply.json["detail"].startswith(detail_start)
+
+
+@pytest.mark.parametrize(
+    ("event", "query", "field"),
+    [
+        ("list_venues", {"is_active": "maybe"}, "is_active"),
+        ("list_venues", {"page": "abc"}, "page"),
+        ("list_resources", {"page_size": "1000"}, "page_size"),
+        ("list_resources", {"activity": "tennis"}, "activity"),
+        ("list_resources", {"venue": "-1"}, "venue"),
+        ("list_bookings", {"status": "lost"}, "status"),
+        ("list_bookings", {"upcoming": "soon"}, "upcoming"),
+        ("get_availability", {"resource_id": "1", "start_date": "15/01/2026"}, "start_date"),
+        ("get_availability", {"start_date": "2026-01-01", "end_date": "2026-01-02"}, "resource_id"),
+        (
+            "get_availability",
+            {"resource_id": "1", "start_date": "2026-01-10", "end_date": "2026-01-09"},
+            "end_date",
+        ),
+        (
+            "get_availability",
+            {"resource_id": "1", "start_date": "2026-01-01", "end_date": "2026-02-01"},
+            "end_date",
+        ),
+    ],
+)
+def test_a_bad_query_parameter_is_named_in_a_400(
+    call: Call, event: str, query: dict[str, str], field: str
+):
+    # Given a query with one bad value
+    # When it is sent
+    reply = call(event, query=query)
+    # Then the 400 names the parameter
+    assert reply.status == 400, reply.raw_body
+    assert field in reply.json
+
+
+def test_an_availability_range_of_31_days_is_allowed_and_32_is_not(call: Call):
+    # Given ranges of 31 and 32 days
+    start = local_day(1, weekday=False)
+    from datetime import timedelta
+
+    ok = {"resource_id": "1", "start_date": start.isoformat(),
+          "end_date": (start + timedelta(days=30)).isoformat()}  # fmt: skip
+    too_long = {**ok, "end_date": (start + timedelta(days=31)).isoformat()}
+    # When each is asked for
+    # Then 31 days are answered and 32 refused with a message naming the limit
+    assert call("get_availability", query=ok).status == 200
+    refused = call("get_availability", query=too_long)
+    assert refused.json["end_date"] == ["The date range cannot be longer than 31 days."]
+
+
+@pytest.mark.parametrize(
+    ("event", "path"),
+    [
+        ("get_venue", {"venue_id": "999"}),
+        ("get_venue", {"venue_id": "abc"}),
+        ("get_resource", {"resource_id": "999"}),
+        ("get_availability_by_path", {"resource_id": "999"}),
+        ("get_booking", {"booking_id": "00000000-0000-4000-8000-000000000000"}),
+        ("get_booking", {"booking_id": "not-a-uuid"}),
+        ("cancel_booking", {"booking_id": "00000000-0000-4000-8000-000000000000"}),
+    ],
+)
+def test_an_unknown_id_in_the_path_is_a_404(call: Call, event: str, path: dict[str, str]):
+    # Given an id that names nothing
+    # When it is asked for
+    reply = call(event, path=path)
+    # Then it is a 404 problem
+    assert reply.status == 404
+    assert reply.json == {
+        "type": "/errors/not-found",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "Not found.",
+        "instance": reply.json["instance"],
+    }
+
+
+@pytest.mark.parametrize(
+    "event", ["create_booking", "list_bookings", "get_booking", "cancel_booking"]
+)
+@pytest.mark.parametrize(
+    ("token", "detail"),
+    [
+        (None, "Authentication credentials were not provided."),
+        ("not-a-real-token", "Invalid token."),
+    ],
+)
+def test_a_booking_endpoint_without_a_valid_token_is_a_401(
+    call: Call, event: str, token: str | None, detail: str
+):
+    # Given no token, or one that was never issued
+    # When a booking endpoint is called
+    reply = call(event, token=token)
+    # Then it is a 401 asking for a token
+    assert reply.status == 401
+    assert reply.headers["WWW-Authenticate"] == "Token"
+    assert reply.json["detail"] == detail
+
+
+def test_a_failure_inside_a_handler_is_an_opaque_500(call: Call, monkeypatch: pytest.MonkeyPatch):
+    # Given a store that fails unexpectedly
+    from booking_core.store import catalogue
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(catalogue, "get_venue", broken)
+    # When a venue is read
+    reply = call("get_venue")
+    # Then the client gets a 500 problem with no trace of the internals
+    assert reply.status == 500
+    assert reply.json["detail"] == "An unexpected error occurred."
+    assert "secret internals" not in reply.raw_body
+    assert "Traceback" not in reply.raw_body

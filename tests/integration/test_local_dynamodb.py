@@ -1,0 +1,155 @@
+"""The embedded DynamoDB: tables created from template.yaml, and requests applied atomically."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from local.dynamodb import EmbeddedDynamoDB, reset_tables
+from local.template import load_template
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+@pytest.fixture
+def client(dynamodb: EmbeddedDynamoDB) -> DynamoDBClient:
+    # A pool as large as the number of concurrent callers, so that they really are concurrent.
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=dynamodb.endpoint_url,
+        config=Config(max_pool_connections=32, retries={"max_attempts": 1}),
+    )
+
+
+def test_the_table_has_the_templates_keys_and_billing(table: Table, client: DynamoDBClient) -> None:
+    # Given the tables created from template.yaml
+    # When the booking table is described
+    description = client.describe_table(TableName=table.name)["Table"]
+
+    # Then its key schema and billing mode are the template's
+    assert description["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert description["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert {a["AttributeName"] for a in description["AttributeDefinitions"]} == {
+        "pk",
+        "sk",
+        "gsi1pk",
+        "gsi1sk",
+    }
+
+
+def test_the_table_has_the_templates_global_secondary_index(
+    table: Table, client: DynamoDBClient
+) -> None:
+    # Given the tables created from template.yaml
+    # When the booking table is described
+    description = client.describe_table(TableName=table.name)["Table"]
+
+    # Then gsi1 is there with its keys and full projection
+    [index] = description["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "gsi1"
+    assert index["KeySchema"] == [
+        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+    ]
+    assert index["Projection"] == {"ProjectionType": "ALL"}
+
+
+def test_time_to_live_is_enabled_on_the_templates_attribute(
+    table: Table, client: DynamoDBClient
+) -> None:
+    # Given the tables created from template.yaml
+    # When TTL is described
+    ttl = client.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]
+
+    # Then items expire by expires_at
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+
+
+def test_point_in_time_recovery_is_enabled(table: Table, client: DynamoDBClient) -> None:
+    # Given the tables created from template.yaml
+    # When continuous backups are described
+    backups = client.describe_continuous_backups(TableName=table.name)
+
+    # Then point in time recovery is on
+    description = backups["ContinuousBackupsDescription"]
+    assert description["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_resetting_the_tables_leaves_them_empty_and_still_indexed(
+    table: Table, dynamodb: EmbeddedDynamoDB, client: DynamoDBClient
+) -> None:
+    # Given an item in the booking table
+    table.put_item(Item={"pk": "VENUE#1", "sk": "VENUE", "gsi1pk": "CITY#x", "gsi1sk": "1"})
+
+    # When the tables are reset
+    reset_tables(dynamodb.endpoint_url, load_template())
+
+    # Then the table is empty and its index is back
+    assert table.scan()["Count"] == 0
+    description = client.describe_table(TableName=table.name)["Table"]
+    assert [i["IndexName"] for i in description["GlobalSecondaryIndexes"]] == ["gsi1"]
+
+
+def test_concurrent_transactions_on_one_key_let_exactly_one_through(
+    table: Table, client: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a pause between moto's transaction snapshot and its condition check, which lets
+    # unserialized requests interleave: a cancelled one then restores a snapshot taken before
+    # another's write, erasing it, and a later one books the slot again
+    def slow_deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        snapshot = copy.deepcopy(value, memo)
+        time.sleep(0.02)
+        return snapshot
+
+    monkeypatch.setattr(
+        "moto.dynamodb.models.copy", SimpleNamespace(deepcopy=slow_deepcopy, copy=copy.copy)
+    )
+    start = threading.Barrier(20)
+    outcomes: list[str] = []
+
+    def book(caller: int) -> None:
+        start.wait()
+        try:
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table.name,
+                            "Item": {
+                                "pk": {"S": "SLOT#1#2026-05-01T18:00"},
+                                "sk": {"S": "SLOT"},
+                                "caller": {"N": str(caller)},
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    }
+                ]
+            )
+            outcomes.append("booked")
+        except ClientError as error:
+            outcomes.append(error.response["Error"]["Code"])
+
+    # When 20 callers try to take the same slot at the same moment
+    callers = [threading.Thread(target=book, args=(caller,)) for caller in range(20)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+
+    # Then exactly one got it, the others were cancelled, and the slot is the winner's
+    assert outcomes.count("booked") == 1
+    assert outcomes.count("TransactionCanceledException") == 19
+    assert table.scan()["Count"] == 1

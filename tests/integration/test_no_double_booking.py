@@ -1,0 +1,110 @@
+"""Concurrent requests through the handlers can never book the same time twice."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from tests.integration.conftest import Call, Reply
+from tests.integration.dates import at, local_day
+
+# Every one of these contains 10:30-11:00, so at most one can ever be booked.
+OVERLAPPING = [
+    ("09:30", "11:00"),
+    ("10:00", "11:30"),
+    ("10:30", "12:00"),
+    ("10:00", "11:00"),
+    ("10:30", "11:30"),
+    ("09:00", "11:00"),
+]
+
+
+def fire_together(call: Call, bodies: list[dict[str, Any]], tokens: list[str]) -> list[Reply]:
+    """Send every request at the same moment from its own thread."""
+    barrier = threading.Barrier(len(bodies))
+
+    def send(index: int) -> Reply:
+        barrier.wait()
+        return call("create_booking", body=bodies[index], token=tokens[index % len(tokens)])
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(send, range(len(bodies))))
+
+
+def bookings_in_table(table: Any, day_prefix: str) -> list[dict[str, Any]]:
+    items = table.scan()["Items"]
+    return [i for i in items if i.get("entity") == "booking" and i["start"].startswith(day_prefix)]
+
+
+def test_twenty_four_concurrent_overlapping_requests_make_exactly_one_booking(
+    call: Call, table: Any, demo_token: str, other_token: str
+):
+    # Given a free weekday on Court 1 and 24 requests that all overlap 10:30-11:00
+    day = local_day(13)
+    bodies = [
+        {"resource": 1, "start_datetime": at(day, start), "end_datetime": at(day, end)}
+        for start, end in (OVERLAPPING * 4)
+    ]
+    # When they arrive at the same moment
+    replies = fire_together(call, bodies, [demo_token, other_token])
+    # Then exactly one is created and every other one is told the slot is taken
+    statuses = Counter(reply.status for reply in replies)
+    assert statuses == {201: 1, 400: 23}, [
+        r.raw_body for r in replies if r.status not in (201, 400)
+    ]
+    for reply in replies:
+        if reply.status == 400:
+            assert reply.json["non_field_errors"] == ["The requested time slot is not available"]
+    # And the table holds that one booking and only its slots
+    stored = bookings_in_table(table, day.isoformat())
+    assert len(stored) == 1
+    winner = next(r.json for r in replies if r.status == 201)
+    assert stored[0]["id"] == winner["id"]
+    slots = [i for i in table.scan()["Items"] if i.get("entity") == "slot"]
+    assert {s["booking_id"] for s in slots if s["booking_start"].startswith(day.isoformat())} == {
+        winner["id"]
+    }
+
+
+def test_two_bookings_that_together_leave_an_unbookable_gap_never_both_succeed(
+    call: Call, table: Any, demo_token: str, other_token: str
+):
+    # Given, on each of several days, 10:00-11:00 and 11:30-12:30: fine alone, but together
+    # they leave 11:00-11:30, shorter than the 60-minute minimum
+    outcomes: list[list[int]] = []
+    for days_ahead in range(14, 22):
+        day = local_day(days_ahead, weekday=False)
+        bodies = [
+            {"resource": 2, "start_datetime": at(day, "10:00"), "end_datetime": at(day, "11:00")},
+            {"resource": 2, "start_datetime": at(day, "11:30"), "end_datetime": at(day, "12:30")},
+        ]
+        # When both arrive at the same moment
+        replies = fire_together(call, bodies, [demo_token, other_token])
+        outcomes.append(sorted(r.status for r in replies))
+        # Then exactly one is booked, and the other is told about the gap
+        refused = [r for r in replies if r.status == 400]
+        assert len(refused) == 1, [r.raw_body for r in replies]
+        assert refused[0].json["non_field_errors"] == [
+            "This would leave a 30-minute gap that cannot be booked (minimum booking is 60 minutes)"
+        ]
+    assert all(outcome == [201, 400] for outcome in outcomes)
+
+
+def test_requests_for_separate_times_on_one_day_all_succeed_despite_contention(
+    call: Call, table: Any, demo_token: str
+):
+    # Given six back-to-back hours on one day, requested at the same moment
+    day = local_day(23)
+    hours = ["10:00", "11:00", "12:00", "13:00", "14:00", "15:00", "16:00"]
+    bodies = [
+        {"resource": 1, "start_datetime": at(day, a), "end_datetime": at(day, b)}
+        for a, b in itertools.pairwise(hours)
+    ]
+    # When they race for the same day's version
+    replies = fire_together(call, bodies, [demo_token])
+    # Then all of them are booked: contention costs retries, not refusals
+    assert [r.status for r in replies] == [201] * 6, [r.raw_body for r in replies]
+    assert len(bookings_in_table(table, day.isoformat())) == 6

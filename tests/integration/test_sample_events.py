@@ -1,0 +1,43 @@
+"""Every sample event in events/ is handled by its function against the demo data."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.conftest import EVENT_FUNCTIONS, Call
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "field"),
+    [
+        ("obtain_token", 200, "token"),
+        ("list_venues", 200, "results"),
+        ("get_venue", 200, "opening_hours"),
+        ("list_resources", 200, "results"),
+        ("get_resource", 200, "booking_interval_minutes"),
+        ("get_availability", 200, "available_ranges"),
+        ("get_availability_by_path", 200, "booked_slots"),
+        ("create_booking", 201, "reference_code"),
+        ("list_bookings", 200, "results"),
+        ("get_booking", 200, "reference_code"),
+        ("cancel_booking", 200, "cancelled_at"),
+    ],
+)
+def test_sample_event_is_answered_by_its_function(call: Call, name: str, status: int, field: str):
+    # Given the demo data and the sample event as it is in events/
+    # When its function handles it
+    reply = call(name)
+    # Then the answer has the documented status and carries the field clients read
+    assert reply.status == status, reply.raw_body
+    assert field in reply.json
+
+
+def test_every_sample_event_is_covered_and_names_a_known_function():
+    # Given the events folder
+    from local.template import REPO_ROOT, load_template
+
+    names = {path.stem for path in (REPO_ROOT / "events").glob("*.json")}
+    functions = set(load_template().functions)
+    # Then every event is mapped to a function of the template, and every function has an event
+    assert names == set(EVENT_FUNCTIONS)
+    assert set(EVENT_FUNCTIONS.values()) == functions

@@ -1,0 +1,133 @@
+"""The store's promises: constant round trips, and expired holds taken over in one write."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from booking_core.store import bookings as booking_store
+from booking_core.store import table as dynamo
+from tests.integration.conftest import Call
+from tests.integration.dates import at, local_day
+
+
+@pytest.fixture
+def dynamodb_calls(demo: dict[str, Any]) -> Iterator[list[str]]:
+    """The names of the DynamoDB API calls the store makes, in order."""
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    events = dynamo.client().meta.events
+    events.register("before-call.dynamodb", record)
+    yield calls
+    events.unregister("before-call.dynamodb", record)
+
+
+def test_availability_for_one_day_and_for_31_days_takes_the_same_three_reads(
+    call: Call, dynamodb_calls: list[str]
+):
+    # Given some bookings spread over the month
+    for days_ahead in (3, 9, 17):
+        day = local_day(days_ahead)
+        call("create_booking", body={"resource": 1, "start_datetime": at(day, "10:00"),
+                                     "end_datetime": at(day, "11:00")})  # fmt: skip
+    first = local_day(1, weekday=False)
+    # When availability is asked for one day, then for 31 days
+    dynamodb_calls.clear()
+    one_day = call("get_availability", query={"resource_id": "1", "start_date": first.isoformat()})
+    one_day_calls = list(dynamodb_calls)
+    dynamodb_calls.clear()
+    last = first + timedelta(days=30)
+    month = call(
+        "get_availability",
+        query={"resource_id": "1", "start_date": first.isoformat(), "end_date": last.isoformat()},
+    )
+    # Then both are answered with the same three reads: the resource, its slots, its closures
+    assert (one_day.status, month.status) == (200, 200)
+    assert one_day_calls == dynamodb_calls == ["GetItem", "Query", "Query"]
+    assert len(month.json["booked_slots"]) == 3
+
+
+@pytest.mark.parametrize(("start", "end"), [("10:00", "11:00"), ("12:00", "15:00")])
+def test_creating_a_booking_takes_the_same_round_trips_whatever_its_length(
+    call: Call, dynamodb_calls: list[str], start: str, end: str
+):
+    # Given a token lookup (two reads: the token, its user)
+    day = local_day(4)
+    # When a one-hour or a three-hour booking is made
+    dynamodb_calls.clear()
+    reply = call("create_booking", body={"resource": 1, "start_datetime": at(day, start),
+                                         "end_datetime": at(day, end)})  # fmt: skip
+    # Then it costs the same calls: auth, resource, date versions, slots, closures, one write
+    assert reply.status == 201, reply.raw_body
+    assert dynamodb_calls == [
+        "GetItem", "GetItem", "GetItem", "BatchGetItem", "Query", "Query", "TransactWriteItems",
+    ]  # fmt: skip
+
+
+def test_an_expired_hold_is_taken_over_inside_the_booking_transaction(
+    call: Call, demo: dict[str, Any]
+):
+    # Given a pending booking whose hold on 10:00-11:00 ran out a minute ago
+    day = local_day(6)
+    held = call("create_booking", body={"resource": 1, "start_datetime": at(day, "10:00"),
+                                        "end_datetime": at(day, "11:00")}).json  # fmt: skip
+    stored = booking_store.get_booking(held["id"])
+    assert stored is not None
+    now = datetime.now(UTC)
+    expired = dataclasses.replace(stored, hold_expires_at=now - timedelta(minutes=1))
+    _rewrite_slots(expired)
+    # When another booking of that time is written
+    newcomer = dataclasses.replace(
+        stored, id="00000000-0000-4000-8000-000000000001", reference_code="BK-000000-TAKE",
+        hold_expires_at=None,
+    )  # fmt: skip
+    versions = booking_store.date_versions(1, [day])
+    booking_store.insert_booking(newcomer, seen_versions=versions, now=now)
+    # Then it holds every slot, and the expired hold no longer counts as busy
+    spans = booking_store.busy_spans(1, newcomer.start, newcomer.end, now)
+    assert [s.booking_id for s in spans] == [newcomer.id]
+
+
+def test_a_live_hold_cannot_be_taken_over(call: Call):
+    # Given a pending booking whose hold has not run out
+    day = local_day(6)
+    held = call("create_booking", body={"resource": 1, "start_datetime": at(day, "12:00"),
+                                        "end_datetime": at(day, "13:00")}).json  # fmt: skip
+    stored = booking_store.get_booking(held["id"])
+    assert stored is not None
+    now = datetime.now(UTC)
+    _rewrite_slots(dataclasses.replace(stored, hold_expires_at=now + timedelta(minutes=5)))
+    # When the same time is written for another booking, with fresh versions
+    intruder = dataclasses.replace(
+        stored, id="00000000-0000-4000-8000-000000000002", reference_code="BK-000000-LIVE"
+    )
+    # Then the write is refused and nothing of it is stored
+    with pytest.raises(booking_store.SlotTaken):
+        booking_store.insert_booking(
+            intruder, seen_versions=booking_store.date_versions(1, [day]), now=now
+        )
+    assert booking_store.get_booking(intruder.id) is None
+
+
+def _rewrite_slots(booking: Any) -> None:
+    """Set a hold expiry on a booking's slot items, as a later hold-expiry feature will."""
+    from booking_core.store.timestamps import epoch_seconds, utc_key
+
+    for start in booking.slot_starts:
+        dynamo.client().update_item(
+            TableName=dynamo.table_name(),
+            Key=dynamo.to_dynamo(
+                {"pk": f"RESOURCE#{booking.resource_id}", "sk": f"SLOT#{utc_key(start)}"}
+            ),
+            UpdateExpression="SET hold_expires_at = :t",
+            ExpressionAttributeValues=dynamo.to_dynamo(
+                {":t": epoch_seconds(booking.hold_expires_at)}
+            ),
+        )
