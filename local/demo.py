@@ -43,7 +43,7 @@ def _weekly_windows(price: Decimal) -> tuple[WeeklyWindow, ...]:
 
 
 def _opening_hours() -> dict[str, tuple[OpeningRange, ...]]:
-    hours = {}
+    hours: dict[str, tuple[OpeningRange, ...]] = {}
     for weekday, name in enumerate(WEEKDAYS):
         opens, closes = WEEKDAY_HOURS if weekday < 5 else WEEKEND_HOURS
         hours[name] = (OpeningRange(opens.strftime("%H:%M"), closes.strftime("%H:%M")),)

@@ -5,32 +5,23 @@ GET /api/v1/resources/{resource_id}/availability/?start_date=&end_date=
 Anyone may ask; a caller who sends a token sees the ids of their own booked slots.
 """
 
-from aws_lambda_powertools.event_handler import Response
-
 from booking_core import clock
-from booking_core.http import api, auth, views
+from booking_core.http import auth, views
+from booking_core.http.api import Request, Response, endpoint, json_response, path_int, validate
 from booking_core.http.schemas import AvailabilityQuery
 from booking_core.services.availability import availability
 
-app = api.create_app()
 
-
-@app.get("/api/v1/resources/availability")
-def availability_by_query() -> Response[str]:
-    principal = auth.optional_principal(app)
-    query = api.parse_query(app, AvailabilityQuery)
+def get_availability(request: Request) -> Response:
+    principal = auth.optional_principal(request)
+    parameters = dict(request.query)
+    if "resource_id" in request.path_parameters:
+        # The path form names the resource itself; the query cannot name another.
+        parameters.pop("resource_external_id", None)
+        parameters["resource_id"] = str(path_int(request, "resource_id"))
+    query = validate(AvailabilityQuery, parameters)
     report = availability(query, principal, clock.now())
-    return api.json_response(200, views.availability_view(report, principal))
+    return json_response(200, views.availability_view(report, principal))
 
 
-@app.get("/api/v1/resources/<resource_id>/availability")
-def availability_by_path(resource_id: str) -> Response[str]:
-    principal = auth.optional_principal(app)
-    query = api.parse_query(app, AvailabilityQuery).model_copy(
-        update={"resource_id": api.path_int(app, "resource_id"), "resource_external_id": None}
-    )
-    report = availability(query, principal, clock.now())
-    return api.json_response(200, views.availability_view(report, principal))
-
-
-handler = api.lambda_handler(app)
+handler = endpoint(get_availability)

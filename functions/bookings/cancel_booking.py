@@ -1,22 +1,19 @@
 """POST /api/v1/bookings/{booking_id}/cancel/: cancel; the booked time is free again at once."""
 
-from aws_lambda_powertools.event_handler import Response
-
 from booking_core import clock
-from booking_core.http import api, auth, views
+from booking_core.http import auth, views
+from booking_core.http.api import Request, Response, endpoint, json_response, parse_body, path_uuid
 from booking_core.http.schemas import CancelRequest
 from booking_core.services import bookings
 
-app = api.create_app()
 
-
-@app.post("/api/v1/bookings/<booking_id>/cancel")
-def cancel_booking(booking_id: str) -> Response[str]:
-    principal = auth.authenticate(app)
-    request = api.parse_body(app, CancelRequest, required=False)
+def cancel_booking(request: Request) -> Response:
+    principal = auth.authenticate(request)
+    cancellation = parse_body(request, CancelRequest, required=False)
     now = clock.now()
-    booking = bookings.cancel_booking(principal, api.path_uuid(app, "booking_id"), request, now)
-    return api.json_response(200, views.booking_view(booking, now))
+    booking_id = path_uuid(request, "booking_id")
+    booking = bookings.cancel_booking(principal, booking_id, cancellation, now)
+    return json_response(200, views.booking_view(booking, now))
 
 
-handler = api.lambda_handler(app)
+handler = endpoint(cancel_booking)

@@ -1,22 +1,18 @@
 """POST /api/v1/bookings/: book a resource for the caller; the booking starts pending."""
 
-from aws_lambda_powertools.event_handler import Response
-
 from booking_core import clock
-from booking_core.http import api, auth, views
+from booking_core.http import auth, views
+from booking_core.http.api import Request, Response, endpoint, json_response, parse_body
 from booking_core.http.schemas import BookingCreate
 from booking_core.services import bookings
 
-app = api.create_app()
 
-
-@app.post("/api/v1/bookings")
-def create_booking() -> Response[str]:
-    principal = auth.authenticate(app)
-    request = api.parse_body(app, BookingCreate)
+def create_booking(request: Request) -> Response:
+    principal = auth.authenticate(request)
+    booking_request = parse_body(request, BookingCreate)
     now = clock.now()
-    booking = bookings.create_booking(principal, request, now)
-    return api.json_response(201, views.booking_view(booking, now))
+    booking = bookings.create_booking(principal, booking_request, now)
+    return json_response(201, views.booking_view(booking, now))
 
 
-handler = api.lambda_handler(app)
+handler = endpoint(create_booking)

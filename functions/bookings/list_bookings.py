@@ -1,25 +1,18 @@
 """GET /api/v1/bookings/?status=&upcoming=: the caller's own bookings."""
 
-from aws_lambda_powertools.event_handler import Response
-
 from booking_core import clock
-from booking_core.http import api, auth, views
+from booking_core.http import auth, views
+from booking_core.http.api import Request, Response, endpoint, json_response, paginate, parse_query
 from booking_core.http.schemas import BookingFilters
 from booking_core.services import bookings
 
-app = api.create_app()
 
-
-@app.get("/api/v1/bookings")
-def list_bookings() -> Response[str]:
-    principal = auth.authenticate(app)
-    filters = api.parse_query(app, BookingFilters)
+def list_bookings(request: Request) -> Response:
+    principal = auth.authenticate(request)
+    filters = parse_query(request, BookingFilters)
     now = clock.now()
-    found = bookings.find_bookings(principal, filters, now)
-    page = api.paginate(
-        app, [views.booking_view(b, now) for b in found], filters.page, filters.page_size
-    )
-    return api.json_response(200, page)
+    found = [views.booking_view(b, now) for b in bookings.find_bookings(principal, filters, now)]
+    return json_response(200, paginate(request, found, filters.page, filters.page_size))
 
 
-handler = api.lambda_handler(app)
+handler = endpoint(list_bookings)

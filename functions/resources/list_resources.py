@@ -1,22 +1,16 @@
 """GET /api/v1/resources/: bookable resources, filtered by venue, venue_slug, activity, flags."""
 
-from aws_lambda_powertools.event_handler import Response
-
-from booking_core.http import api, views
+from booking_core.http import views
+from booking_core.http.api import Request, Response, endpoint, json_response, paginate, parse_query
 from booking_core.http.schemas import ResourceFilters
 from booking_core.services import catalogue
 
-app = api.create_app()
 
-
-@app.get("/api/v1/resources")
-def list_resources() -> Response[str]:
-    filters = api.parse_query(app, ResourceFilters)
+def list_resources(request: Request) -> Response:
+    filters = parse_query(request, ResourceFilters)
     resources = catalogue.find_resources(filters)
-    page = api.paginate(
-        app, [views.resource_view(r) for r in resources], filters.page, filters.page_size
-    )
-    return api.json_response(200, page)
+    shown = [views.resource_view(r) for r in resources]
+    return json_response(200, paginate(request, shown, filters.page, filters.page_size))
 
 
-handler = api.lambda_handler(app)
+handler = endpoint(list_resources)

@@ -1,17 +1,13 @@
 """GET /api/v1/venues/{venue_id}/: one venue with its opening hours and cancellation policy."""
 
-from aws_lambda_powertools.event_handler import Response
-
-from booking_core.http import api, views
+from booking_core.http import views
+from booking_core.http.api import Request, Response, endpoint, json_response, path_int
 from booking_core.services import catalogue
 
-app = api.create_app()
+
+def get_venue(request: Request) -> Response:
+    venue = catalogue.venue(path_int(request, "venue_id"))
+    return json_response(200, views.venue_detail(venue))
 
 
-@app.get("/api/v1/venues/<venue_id>")
-def get_venue(venue_id: str) -> Response[str]:
-    venue = catalogue.venue(api.path_int(app, "venue_id"))
-    return api.json_response(200, views.venue_detail(venue))
-
-
-handler = api.lambda_handler(app)
+handler = endpoint(get_venue)

@@ -1,14 +1,21 @@
-"""The resolver every handler uses, and the small helpers a handler body is made of."""
+"""How a handler meets API Gateway: a request in, a response out, every failure a problem.
+
+API Gateway has already routed the request to the one function that serves its path and
+method, so a handler needs no router: `handler = endpoint(create_booking)` turns
+`create_booking(request) -> Response` into a Lambda handler. (Powertools' resolver would route
+again, and it keeps the current event on a class shared by the whole process.)
+"""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
@@ -28,76 +35,108 @@ JSON_CONTENT_TYPE = "application/json"
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-def create_app() -> APIGatewayRestResolver:
-    """A REST API resolver that answers every failure with a problem document."""
-    app = APIGatewayRestResolver()
+@dataclass(frozen=True)
+class Request:
+    """One API Gateway (REST, proxy) request, as a handler reads it."""
 
-    def problem_response(problem: Problem) -> Response[str]:
-        return Response(
-            status_code=problem.status,
-            content_type=PROBLEM_CONTENT_TYPE,
-            body=problem.body(instance=app.current_event.path),
-            headers=problem.headers,
+    method: str
+    path: str
+    headers: Mapping[str, str]  # lower-case names
+    query: Mapping[str, str]  # a repeated parameter: its last value
+    path_parameters: Mapping[str, str]
+    body: str | None
+    stage_path: str  # the path as the client sent it, with the stage prefix when there is one
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> Request:
+        body = event.get("body")
+        if body is not None and event.get("isBase64Encoded"):
+            body = base64.b64decode(body).decode("utf-8", errors="replace")
+        context = event.get("requestContext") or {}
+        return cls(
+            method=str(event.get("httpMethod", "")),
+            path=str(event.get("path", "")),
+            headers={str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()},
+            query=dict(event.get("queryStringParameters") or {}),
+            path_parameters=dict(event.get("pathParameters") or {}),
+            body=body,
+            stage_path=str(context.get("path") or event.get("path", "")),
         )
 
-    @app.exception_handler(DomainError)
-    def domain_error(error: DomainError) -> Response[str]:
-        return problem_response(problem_for(error))
-
-    @app.exception_handler(BookingRuleViolation)
-    def rule_violation(error: BookingRuleViolation) -> Response[str]:
-        count("BookingRejected")
-        return problem_response(problem_for(error))
-
-    @app.exception_handler(Exception)
-    def unexpected(error: Exception) -> Response[str]:
-        # Logged with its traceback for us; the client sees an opaque 500.
-        logger.exception("Unhandled error")
-        return problem_response(problem_for(error))
-
-    @app.not_found
-    def not_found(_: Exception) -> Response[str]:
-        return problem_response(Problem(404, "not-found", "Not Found", "Not found."))
-
-    return app
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
 
 
-def lambda_handler(app: APIGatewayRestResolver) -> LambdaHandler:
-    """The Lambda entry point for `app`, with logging, tracing and metrics around it."""
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: str
+    content_type: str = JSON_CONTENT_TYPE
+    headers: Mapping[str, str] = field(default_factory=dict)
 
-    def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def to_proxy(self) -> dict[str, Any]:
+        return {
+            "statusCode": self.status,
+            "headers": {"Content-Type": self.content_type, **self.headers},
+            "body": self.body,
+            "isBase64Encoded": False,
+        }
+
+
+def json_response(status: int, body: Any) -> Response:
+    return Response(status=status, body=json.dumps(body))
+
+
+def problem_response(problem: Problem, request: Request) -> Response:
+    return Response(
+        status=problem.status,
+        body=problem.body(instance=request.path),
+        content_type=PROBLEM_CONTENT_TYPE,
+        headers=problem.headers,
+    )
+
+
+def endpoint(serve: Callable[[Request], Response]) -> LambdaHandler:
+    """The Lambda handler for one endpoint, with logging, metrics and problem responses."""
+
+    def invoke(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        request = Request.from_event(event)
         try:
-            return app.resolve(event, context)
+            response = serve(request)
+        except BookingRuleViolation as error:
+            count("BookingRejected")
+            response = problem_response(problem_for(error), request)
+        except DomainError as error:
+            response = problem_response(problem_for(error), request)
+        except Exception as error:
+            # Logged with its traceback for us; the client sees an opaque 500.
+            logger.exception("Unhandled error")
+            response = problem_response(problem_for(error), request)
         finally:
             flush_metrics()
+        return response.to_proxy()
 
-    traced_resolve: LambdaHandler | None = None
+    traced_invoke: LambdaHandler | None = None
 
     @logger.inject_lambda_context(
         correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
     )
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Whether to trace with the X-Ray SDK is settled at the first invocation, not at import.
-        nonlocal traced_resolve
-        if traced_resolve is None:
-            traced_resolve = traced(resolve)
-        return traced_resolve(event, context)
+        nonlocal traced_invoke
+        if traced_invoke is None:
+            traced_invoke = traced(invoke)
+        return traced_invoke(event, context)
 
     return handler
 
 
-def json_response(status: int, body: Any) -> Response[str]:
-    return Response(status_code=status, content_type=JSON_CONTENT_TYPE, body=json.dumps(body))
-
-
-def parse_body[M: BaseModel](
-    app: APIGatewayRestResolver, model: type[M], *, required: bool = True
-) -> M:
+def parse_body[M: BaseModel](request: Request, model: type[M], *, required: bool = True) -> M:
     """The JSON body as `model`; malformed JSON or invalid fields become a 400 naming the field.
 
     With `required=False` an empty body means "all defaults".
     """
-    raw = app.current_event.decoded_body
+    raw = request.body
     if raw is None or not raw.strip():
         if not required:
             return validate(model, {})
@@ -111,24 +150,23 @@ def parse_body[M: BaseModel](
     return validate(model, document)
 
 
-def parse_query[M: BaseModel](app: APIGatewayRestResolver, model: type[M]) -> M:
-    """The query string as `model` (repeated parameters: the last value wins)."""
-    return validate(model, dict(app.current_event.query_string_parameters or {}))
+def parse_query[M: BaseModel](request: Request, model: type[M]) -> M:
+    """The query string as `model`."""
+    return validate(model, dict(request.query))
 
 
-def path_int(app: APIGatewayRestResolver, name: str) -> int:
+def path_int(request: Request, name: str) -> int:
     """An integer path parameter; anything else is a 404, as no such object can exist."""
-    value = (app.current_event.path_parameters or {}).get(name, "")
+    value = request.path_parameters.get(name, "")
     if not value.isdigit() or len(value) > 12:
         raise NotFound
     return int(value)
 
 
-def path_uuid(app: APIGatewayRestResolver, name: str) -> str:
+def path_uuid(request: Request, name: str) -> str:
     """A UUID path parameter in canonical form; anything else is a 404."""
-    value = (app.current_event.path_parameters or {}).get(name, "")
     try:
-        return str(uuid.UUID(value))
+        return str(uuid.UUID(request.path_parameters.get(name, "")))
     except ValueError as error:
         raise NotFound from error
 
@@ -148,40 +186,36 @@ def field_errors_of(error: ValidationError) -> dict[str, list[str]]:
         message = entry["msg"]
         if entry["type"] == "missing":
             message = "This field is required."
-        elif entry["type"] == "value_error":
-            message = str(entry["ctx"]["error"]) if "ctx" in entry else message
+        elif entry["type"] == "value_error" and "ctx" in entry:
+            message = str(entry["ctx"]["error"])
         errors.setdefault(location, []).append(message)
     return errors
 
 
-def request_url(app: APIGatewayRestResolver, **overrides: Any) -> str:
-    """The URL of this request with some query parameters replaced (for `next`/`previous`)."""
-    event = app.current_event
-    query = dict(event.query_string_parameters or {})
+def request_url(request: Request, **overrides: Any) -> str:
+    """The URL of this request with some query parameters replaced (None removes one)."""
+    query = {k: v for k, v in request.query.items() if k not in overrides}
     query.update({k: str(v) for k, v in overrides.items() if v is not None})
-    query = {k: v for k, v in query.items() if k not in overrides or overrides[k] is not None}
     base = get_settings().public_base_url
     if base:
-        origin, path = base.rstrip("/"), event.path
+        origin, path = base.rstrip("/"), request.path
     else:
-        host = event.headers.get("Host") or event.headers.get("host") or ""
-        origin = f"https://{host}"
-        path = event.request_context.path or event.path
+        origin, path = f"https://{request.header('Host') or ''}", request.stage_path
     return f"{origin}{path}?{urlencode(query)}" if query else f"{origin}{path}"
 
 
-def paginate(
-    app: APIGatewayRestResolver, results: Sequence[Any], page: int, page_size: int
-) -> dict[str, Any]:
-    """The seed's list envelope: {"results", "count", "next", "previous"}."""
-    count = len(results)
-    last_page = max(1, -(-count // page_size))
+def paginate(request: Request, results: Sequence[Any], page: int, page_size: int) -> dict[str, Any]:
+    """The seed's list envelope: {"count", "next", "previous", "results"}."""
+    count_ = len(results)
+    last_page = max(1, -(-count_ // page_size))
     if page > last_page:
         raise NotFound
     first = (page - 1) * page_size
     return {
-        "count": count,
-        "next": request_url(app, page=page + 1) if page < last_page else None,
-        "previous": (None if page == 1 else request_url(app, page=page - 1 if page > 2 else None)),
+        "count": count_,
+        "next": request_url(request, page=page + 1) if page < last_page else None,
+        "previous": None
+        if page == 1
+        else request_url(request, page=page - 1 if page > 2 else None),
         "results": list(results[first : first + page_size]),
     }

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-
 from booking_core.domain import Principal
 from booking_core.errors import Unauthenticated
+from booking_core.http.api import Request
 from booking_core.services.accounts import principal_for_token
 
 _SCHEMES = ("token", "bearer")
 
 
-def authenticate(app: APIGatewayRestResolver) -> Principal:
+def authenticate(request: Request) -> Principal:
     """The caller, or 401 when the request carries no valid token."""
-    principal = optional_principal(app)
+    principal = optional_principal(request)
     if principal is None:
         raise Unauthenticated
     return principal
 
 
-def optional_principal(app: APIGatewayRestResolver) -> Principal | None:
+def optional_principal(request: Request) -> Principal | None:
     """The caller when a token is sent; None for an anonymous request; 401 for a bad token."""
-    header = app.current_event.headers.get("Authorization") or ""
+    header = request.header("Authorization") or ""
     if not header.strip():
         return None
     parts = header.split()

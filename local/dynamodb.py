@@ -1,0 +1,202 @@
+"""DynamoDB for the local stack and the tests: moto served over HTTP, tables from template.yaml."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, make_server
+
+from local.template import Template
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+DEFAULT_REGION = "eu-central-1"
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class SerializedWSGIApp:
+    """Runs the wrapped WSGI app for one request at a time.
+
+    moto's TransactWriteItems takes no lock: it deep-copies the whole table, applies the items
+    one by one and, if one fails, puts the copy back. Served on many threads, two transactions
+    on the same key can both pass their condition checks, and a rollback can erase writes that
+    another request made in between. Real DynamoDB applies each request atomically, and the
+    booking rules rely on that (conditional writes are how a slot is never sold twice), so the
+    local DynamoDB applies requests strictly one after the other.
+    """
+
+    def __init__(self, app: WSGIApp) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        with self._lock:
+            # Drain the body inside the lock: a lazy iterable would run moto after release.
+            return list(self._app(environ, start_response))
+
+
+class EmbeddedDynamoDB:
+    """moto's DynamoDB served on 127.0.0.1 from a daemon thread of this process."""
+
+    def __init__(self, server: BaseWSGIServer) -> None:
+        self._server = server
+        self._thread = threading.Thread(
+            # A short poll interval: stop() waits for the loop to notice, up to this long.
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="embedded-dynamodb",
+            daemon=True,
+        )
+
+    @property
+    def endpoint_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> EmbeddedDynamoDB:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def start_dynamodb(port: int = 0) -> EmbeddedDynamoDB:
+    """Start moto's DynamoDB on 127.0.0.1:`port` (0 picks a free port), requests serialized."""
+    # Imported here: moto's server pulls in Flask, which nothing else in a test run needs.
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+
+    class QuietRequestHandler(MotoRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass  # one line per DynamoDB call would drown the API's own request log
+
+    app = SerializedWSGIApp(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=QuietRequestHandler)
+    # Don't wait on stop for threads parked on idle keep-alive connections of boto3's pools.
+    assert isinstance(server, ThreadedWSGIServer)
+    server.block_on_close = False
+    return EmbeddedDynamoDB(server).start()
+
+
+def dynamodb_client(endpoint_url: str | None, region: str | None = None) -> DynamoDBClient:
+    """A DynamoDB client for `endpoint_url` (None: AWS itself), credentials from the environment."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint_url,
+        region_name=region or _region_from_environment(),
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}),
+    )
+
+
+def create_tables(
+    endpoint_url: str | None, template: Template, region: str | None = None
+) -> list[str]:
+    """Create every table of the template that does not exist yet; return the names created.
+
+    The schema comes from the template's `AWS::DynamoDB::Table` properties, then TTL and point in
+    time recovery are switched on as the template says.
+    """
+    client = dynamodb_client(endpoint_url, region)
+    existing = set(_table_names(client))
+    created = []
+    for logical_id, properties in template.tables.items():
+        name = template.table_name(logical_id)
+        if name in existing:
+            continue
+        _create_table(client, name, properties)
+        created.append(name)
+    return created
+
+
+def reset_tables(
+    endpoint_url: str | None, template: Template, region: str | None = None
+) -> list[str]:
+    """Delete the template's tables (if they exist) and create them again, empty."""
+    client = dynamodb_client(endpoint_url, region)
+    existing = set(_table_names(client))
+    for logical_id in template.tables:
+        name = template.table_name(logical_id)
+        if name in existing:
+            client.delete_table(TableName=name)
+            client.get_waiter("table_not_exists").wait(
+                TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+            )
+    return create_tables(endpoint_url, template, region)
+
+
+def create_table_request(name: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """CreateTable arguments for a table declared with CloudFormation `properties`."""
+    request: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": properties["KeySchema"],
+        "AttributeDefinitions": properties["AttributeDefinitions"],
+        "BillingMode": properties.get("BillingMode", "PROVISIONED"),
+    }
+    # These keep the same shape in CloudFormation and in the CreateTable API.
+    for same_shape in (
+        "GlobalSecondaryIndexes",
+        "LocalSecondaryIndexes",
+        "ProvisionedThroughput",
+        "TableClass",
+        "DeletionProtectionEnabled",
+        "Tags",
+    ):
+        if same_shape in properties:
+            request[same_shape] = properties[same_shape]
+    if "StreamSpecification" in properties:
+        request["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": properties["StreamSpecification"]["StreamViewType"],
+        }
+    if "SSESpecification" in properties:
+        sse = properties["SSESpecification"]
+        request["SSESpecification"] = {"Enabled": bool(sse.get("SSEEnabled", False))} | {
+            key: sse[key] for key in ("SSEType", "KMSMasterKeyId") if key in sse
+        }
+    return request
+
+
+def _create_table(client: DynamoDBClient, name: str, properties: dict[str, Any]) -> None:
+    client.create_table(**create_table_request(name, properties))
+    client.get_waiter("table_exists").wait(
+        TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    ttl = properties.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        client.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+        )
+    pitr = properties.get("PointInTimeRecoverySpecification")
+    if pitr and pitr.get("PointInTimeRecoveryEnabled"):
+        client.update_continuous_backups(
+            TableName=name,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
+
+
+def _table_names(client: DynamoDBClient) -> list[str]:
+    names: list[str] = []
+    for page in client.get_paginator("list_tables").paginate():
+        names.extend(page.get("TableNames", []))
+    return names
+
+
+def _region_from_environment() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION

@@ -1,0 +1,191 @@
+"""`make run`: the whole API on this machine, with demo data, without Docker.
+
+    python -m local.stack          # PORT=3000 by default; PORT=0 picks a free port
+
+DynamoDB is moto served from this process (or DYNAMODB_ENDPOINT_URL, e.g. DynamoDB Local), the
+tables come from template.yaml, and every function runs in this process behind the local API.
+What it prints is also written to $LOCAL_STATE_DIR/demo.json (default .local/), which is how
+`make invoke` and the end-to-end tests find the running stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from local.api import DEFAULT_PORT, ApiServer, LocalApi
+from local.dynamodb import DEFAULT_REGION, EmbeddedDynamoDB, create_tables, start_dynamodb
+from local.lambda_runtime import (
+    Handlers,
+    add_project_to_sys_path,
+    apply_environment,
+    lambda_environment,
+)
+from local.template import REPO_ROOT, load_template
+
+DemoLoader = Callable[[], Mapping[str, Any]]
+
+GOODBYE = "Local stack stopped. Bye."
+
+
+def state_dir() -> Path:
+    """Where the running stack publishes demo.json: $LOCAL_STATE_DIR, default .local/."""
+    configured = os.environ.get("LOCAL_STATE_DIR")
+    return Path(configured) if configured else REPO_ROOT / ".local"
+
+
+def local_region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
+@dataclass
+class RunningStack:
+    api_server: ApiServer
+    dynamodb: EmbeddedDynamoDB | None  # None when DYNAMODB_ENDPOINT_URL names another one
+    summary: dict[str, Any]
+
+    def stop(self) -> None:
+        self.api_server.stop()
+        if self.dynamodb is not None:
+            self.dynamodb.stop()
+
+
+def start_stack(
+    *,
+    port: int,
+    state: Path,
+    load_demo_data: DemoLoader,
+    dynamodb_endpoint_url: str | None = None,
+    region: str = DEFAULT_REGION,
+) -> RunningStack:
+    """Start DynamoDB, create the tables, load the demo data and serve the API.
+
+    Returns once everything answers; demo.json is written last, so its presence means ready.
+    """
+    state.mkdir(parents=True, exist_ok=True)
+    demo_file = state / "demo.json"
+    demo_file.unlink(missing_ok=True)  # a stale one would point at a stack that is gone
+
+    template = load_template()
+    api = LocalApi(Handlers(template, region=region))
+    # Bound first: a busy port fails before anything else starts, and PORT=0 learns its port.
+    api_server = ApiServer(api, port=port)
+    dynamodb: EmbeddedDynamoDB | None = None
+    try:
+        dynamodb = None if dynamodb_endpoint_url else start_dynamodb()
+        endpoint_url = dynamodb.endpoint_url if dynamodb else dynamodb_endpoint_url
+        environment = lambda_environment(
+            template,
+            dynamodb_endpoint_url=endpoint_url,
+            region=region,
+            public_base_url=api_server.base_url,
+        )
+        apply_environment(environment, dummy_credentials=dynamodb is not None)
+        create_tables(endpoint_url, template, region)
+        demo = dict(load_demo_data())
+        api_server.start()
+    except BaseException:
+        api_server.server_close()
+        if dynamodb is not None:
+            dynamodb.stop()
+        raise
+    summary = {
+        "base_url": api_server.base_url,
+        "dynamodb_endpoint_url": endpoint_url,
+        "dynamodb_embedded": dynamodb is not None,
+        "table_name": environment.get("TABLE_NAME"),
+        **demo,
+        "curl": curl_example(api_server.base_url, demo),
+    }
+    _write_atomically(demo_file, json.dumps(summary, indent=2, default=str) + "\n")
+    return RunningStack(api_server=api_server, dynamodb=dynamodb, summary=summary)
+
+
+def curl_example(base_url: str, demo: Mapping[str, Any]) -> str:
+    users = demo.get("users") or []
+    token = users[0].get("token", "<token>") if users else "<token>"
+    return f'curl -H "Authorization: Token {token}" {base_url}/api/v1/bookings/'
+
+
+def print_summary(summary: Mapping[str, Any], demo_file: Path, out: TextIO) -> None:
+    dynamodb = summary["dynamodb_endpoint_url"]
+    print(f"Local booking API: {summary['base_url']}", file=out)
+    print(f"DynamoDB:          {dynamodb} (table {summary.get('table_name')})", file=out)
+    users = summary.get("users") or []
+    if users:
+        print("\nDemo users:", file=out)
+        for user in users:
+            role = f" [{user['role']}]" if "role" in user else ""
+            print(
+                f"  {user.get('email')}{role}  password: {user.get('password')}"
+                f"  token: {user.get('token')}",
+                file=out,
+            )
+    counts = [
+        f"{len(summary[key])} {key}"
+        for key in ("venues", "resources")
+        if isinstance(summary.get(key), list)
+    ]
+    if counts:
+        print(f"Demo data: {', '.join(counts)}", file=out)
+    print(f"\nTry:\n  {summary['curl']}", file=out)
+    print(f"\nAll of this is in {demo_file}. Ctrl-C to stop.", file=out, flush=True)
+
+
+def demo_loader() -> DemoLoader:
+    """`local.demo.load_demo_data`, imported once the project is on sys.path."""
+    loader: DemoLoader = importlib.import_module("local.demo").load_demo_data
+    return loader
+
+
+def main(*, load_demo_data: DemoLoader | None = None) -> int:
+    """Run the stack until SIGINT or SIGTERM; 0 after a clean stop."""
+    add_project_to_sys_path()
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    # Installed before starting: a Ctrl-C during start-up still ends in a clean stop.
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    state = state_dir()
+    try:
+        stack = start_stack(
+            port=int(os.environ.get("PORT") or DEFAULT_PORT),
+            state=state,
+            # Imported only once the environment is set: its modules configure logging on import.
+            load_demo_data=load_demo_data or (lambda: demo_loader()()),
+            dynamodb_endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL") or None,
+            region=local_region(),
+        )
+    except OSError as error:
+        print(f"local stack: cannot start: {error}", file=sys.stderr)
+        return 1
+    print_summary(stack.summary, state / "demo.json", sys.stdout)
+    while not stop_requested.wait(timeout=0.5):
+        pass
+    stack.stop()
+    print(GOODBYE, flush=True)
+    return 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # Readers poll for this file: they must never see it half written.
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Fixtures shared by every test: an embedded DynamoDB, the template's tables, the handlers.
+
+The logic lives in `local/` so that the tests, the local API and `make invoke` share one path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+
+from local.dynamodb import EmbeddedDynamoDB, reset_tables, start_dynamodb
+from local.events import load_event as render_event
+from local.lambda_runtime import DUMMY_CREDENTIALS, Handlers, lambda_environment
+from local.template import REPO_ROOT, load_template
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+REGION = "eu-central-1"
+_ENVIRONMENT_BEFORE: dict[str, str] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The functions' environment from the template, before collection imports any module:
+    # Powertools reads its service name and log level when a module creates its Logger.
+    _ENVIRONMENT_BEFORE.update(os.environ)
+    os.environ.update(
+        lambda_environment(load_template(), dynamodb_endpoint_url=None, region=REGION)
+    )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    os.environ.clear()
+    os.environ.update(_ENVIRONMENT_BEFORE)
+
+
+@pytest.fixture(scope="session")
+def dynamodb() -> Iterator[EmbeddedDynamoDB]:
+    """moto's DynamoDB for the whole session, and the functions' environment pointing at it."""
+    embedded = start_dynamodb()
+    environment = lambda_environment(
+        load_template(), dynamodb_endpoint_url=embedded.endpoint_url, region=REGION
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in (environment | DUMMY_CREDENTIALS).items():
+            patch.setenv(name, value)
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "PUBLIC_BASE_URL"):
+            patch.delenv(name, raising=False)
+        yield embedded
+    embedded.stop()
+
+
+@pytest.fixture
+def table(dynamodb: EmbeddedDynamoDB) -> Table:
+    """The booking table, empty: every table of the template deleted and created again."""
+    from booking_core.settings import get_settings
+
+    template = load_template()
+    reset_tables(dynamodb.endpoint_url, template, REGION)
+    get_settings.cache_clear()
+    resource = boto3.resource("dynamodb", endpoint_url=dynamodb.endpoint_url, region_name=REGION)
+    return resource.Table(template.environment["TABLE_NAME"])
+
+
+@pytest.fixture(scope="session")
+def handlers() -> Handlers:
+    """The functions' handlers, imported once for the session like warm Lambdas."""
+    return Handlers(load_template(), region=REGION)
+
+
+@pytest.fixture
+def invoke(table: Table, handlers: Handlers) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    """invoke(function_logical_id, event) -> the handler's proxy response, on empty tables."""
+
+    def invoke_function(function_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = handlers.invoke(function_id, event)
+        return response
+
+    return invoke_function
+
+
+@pytest.fixture
+def load_event() -> Callable[..., dict[str, Any]]:
+    """load_event(name, demo_booking_id="") -> events/<name>.json, placeholders filled in."""
+
+    def load(name: str, demo_booking_id: str = "") -> dict[str, Any]:
+        path = REPO_ROOT / "events" / (name if name.endswith(".json") else f"{name}.json")
+        return render_event(path, demo_booking_id=demo_booking_id)
+
+    return load
