@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,7 @@ from booking_core.domain import WEEKDAYS, OpeningRange, Principal
 from booking_core.http.schemas import BookingCreate
 from booking_core.rules.model import PeakWindow, WeeklyWindow
 from booking_core.services import accounts, bookings
-from booking_core.store import catalogue
+from booking_core.store import catalogue, table
 
 DEMO_USERS = (
     {
@@ -50,9 +51,23 @@ def _opening_hours() -> dict[str, tuple[OpeningRange, ...]]:
     return hours
 
 
+# What was created is remembered in the table, so a stack pointed at a DynamoDB that keeps its
+# data (DynamoDB Local, a dev table in AWS) loads the demo data once and reuses it after.
+_SUMMARY_KEY = ("LOCAL#DEMO", "SUMMARY")
+
+
 def load_demo_data(now: datetime | None = None) -> dict[str, Any]:
-    """Create the demo venues, resources, closure and users; return what to tell the user."""
-    now = now or datetime.now(UTC)
+    """Demo venues, resources, a closure, users and a booking, created once; what to tell users."""
+    stored = table.get_item(*_SUMMARY_KEY, consistent=True)
+    if stored is not None:
+        summary: dict[str, Any] = json.loads(stored["summary"])
+        return summary
+    summary = _create_demo_data(now or datetime.now(UTC))
+    table.put_item({"pk": _SUMMARY_KEY[0], "sk": _SUMMARY_KEY[1], "summary": json.dumps(summary)})
+    return summary
+
+
+def _create_demo_data(now: datetime) -> dict[str, Any]:
     berlin = catalogue.create_venue(
         name="Sports Center",
         slug="sports-center-munich",

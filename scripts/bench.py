@@ -19,7 +19,7 @@ sys.path[:0] = [str(REPO)]
 
 from local.template import load_template  # noqa: E402
 
-RUNS = int(os.environ.get("BENCH_RUNS", "9"))
+RUNS = int(os.environ.get("BENCH_RUNS", "15"))
 TARGET = 1.5
 
 

@@ -56,7 +56,8 @@ Call = Callable[..., Reply]
 def call(demo: dict[str, Any], invoke: Callable[[str, dict[str, Any]], dict[str, Any]]) -> Call:
     """call(event_name, body=, query=, token=, path=) -> Reply: a sample event, varied, handled.
 
-    `body` may be a dict (sent as JSON) or a raw string; `token=None` sends no Authorization;
+    `body` may be a dict (sent as JSON) or a raw string; `token=None` sends no Authorization,
+    `authorization` sends that header as it is;
     `path` replaces path parameters (and the path's last id segment with them).
     """
 
@@ -66,6 +67,7 @@ def call(demo: dict[str, Any], invoke: Callable[[str, dict[str, Any]], dict[str,
         body: Any = KEEP,
         query: Any = KEEP,
         token: Any = KEEP,
+        authorization: str | None = None,
         path: dict[str, str] | None = None,
     ) -> Reply:
         event = render_event(
@@ -79,12 +81,13 @@ def call(demo: dict[str, Any], invoke: Callable[[str, dict[str, Any]], dict[str,
             event["multiValueQueryStringParameters"] = (
                 {k: [v] for k, v in query.items()} if query else None
             )
-        if token is not KEEP:
+        if token is not KEEP or authorization is not None:
             for headers in (event["headers"], event["multiValueHeaders"]):
                 headers.pop("Authorization", None)
-            if token is not None:
-                event["headers"]["Authorization"] = f"Token {token}"
-                event["multiValueHeaders"]["Authorization"] = [f"Token {token}"]
+            header = authorization or (None if token is None else f"Token {token}")
+            if header is not None:
+                event["headers"]["Authorization"] = header
+                event["multiValueHeaders"]["Authorization"] = [header]
         if path is not None:
             for key, value in path.items():
                 old = event["pathParameters"][key]
