@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from booking_core.domain import WEEKDAYS, Booking, Principal, Resource, Venue
 
 if TYPE_CHECKING:
+    from booking_core.rules.model import AvailableRange, DayWindow
     from booking_core.services.availability import Availability
 
 
@@ -136,14 +137,7 @@ def availability_view(report: Availability, viewer: Principal | None) -> dict[st
         "max_advance_booking_days": resource.max_advance_booking_days,
         "available_ranges": [
             {
-                "date": iso_date(r.date),
-                "start_time": local_time(r.start),
-                "end_time": local_time(r.end),
-                "start_datetime": r.start.isoformat(),
-                "end_datetime": r.end.isoformat(),
-                "price_per_hour": money(r.price_per_hour),
-                "currency": r.currency,
-                "label": r.label,
+                **_window_view(r),
                 "slot_prices": (
                     None
                     if r.slot_prices is None
@@ -152,19 +146,7 @@ def availability_view(report: Availability, viewer: Principal | None) -> dict[st
             }
             for r in report.ranges
         ],
-        "windows": [
-            {
-                "date": iso_date(w.date),
-                "start_time": local_time(w.start),
-                "end_time": local_time(w.end),
-                "start_datetime": w.start.isoformat(),
-                "end_datetime": w.end.isoformat(),
-                "price_per_hour": money(w.price_per_hour),
-                "currency": w.currency,
-                "label": w.label,
-            }
-            for w in report.windows
-        ],
+        "windows": [_window_view(w) for w in report.windows],
         "booked_slots": [
             {
                 "start_datetime": span.start.isoformat(),
@@ -187,6 +169,19 @@ def availability_view(report: Availability, viewer: Principal | None) -> dict[st
             for c in report.closures
             if _overlaps_days(c.start, c.end, report)
         ],
+    }
+
+
+def _window_view(window: DayWindow | AvailableRange) -> dict[str, Any]:
+    return {
+        "date": iso_date(window.date),
+        "start_time": local_time(window.start),
+        "end_time": local_time(window.end),
+        "start_datetime": window.start.isoformat(),
+        "end_datetime": window.end.isoformat(),
+        "price_per_hour": money(window.price_per_hour),
+        "currency": window.currency,
+        "label": window.label,
     }
 
 

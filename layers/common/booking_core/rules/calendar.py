@@ -72,6 +72,16 @@ def wall_to_utc(day: date, wall: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, wall, tzinfo=zone).replace(fold=0).astimezone(UTC)
 
 
+def wall_span_to_utc(
+    day: date, starts: time, ends: time, zone: ZoneInfo
+) -> tuple[datetime, datetime]:
+    """The instants of a weekly wall-clock span on `day`; `ends == 00:00` is the next midnight."""
+    start = wall_to_utc(day, starts, zone)
+    if ends == time(0):
+        return start, wall_to_utc(day + _ONE_DAY, time(0), zone)
+    return start, wall_to_utc(day, ends, zone)
+
+
 def local_date(moment: datetime, zone: ZoneInfo) -> date:
     """The venue-local calendar date of an instant."""
     return moment.astimezone(zone).date()
@@ -133,11 +143,7 @@ def utc_windows(schedule: Schedule, first_day: date, last_day: date) -> list[Utc
         for weekly in schedule.weekly_windows:
             if weekly.weekday != day.weekday():
                 continue
-            start = wall_to_utc(day, weekly.opens, zone)
-            if weekly.closes == time(0):
-                end = wall_to_utc(day + _ONE_DAY, time(0), zone)
-            else:
-                end = wall_to_utc(day, weekly.closes, zone)
+            start, end = wall_span_to_utc(day, weekly.opens, weekly.closes, zone)
             if end > start:
                 windows.append(UtcWindow(day, start, end, weekly.price_per_hour, weekly.label))
     windows.sort(key=lambda w: (w.start, w.end))

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from booking_core.rules.calendar import local_date, to_utc, utc_windows, venue_zone, wall_to_utc
+from booking_core.rules.calendar import (
+    local_date,
+    to_utc,
+    utc_windows,
+    venue_zone,
+    wall_span_to_utc,
+)
 from booking_core.rules.errors import OutsideOpeningHours
 from booking_core.rules.model import Schedule
 
@@ -27,11 +33,7 @@ def peak_price_at(schedule: Schedule, moment: datetime, zone: ZoneInfo) -> Decim
         for day in (today - _ONE_DAY, today):
             if day.weekday() not in peak.weekdays:
                 continue
-            starts = wall_to_utc(day, peak.starts, zone)
-            if peak.ends == time(0):
-                ends = wall_to_utc(day + _ONE_DAY, time(0), zone)
-            else:
-                ends = wall_to_utc(day, peak.ends, zone)
+            starts, ends = wall_span_to_utc(day, peak.starts, peak.ends, zone)
             if starts <= moment < ends:
                 return peak.price_per_hour
     return None

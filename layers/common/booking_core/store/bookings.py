@@ -78,17 +78,7 @@ def busy_spans(resource_id: int, start: datetime, end: datetime, now: datetime) 
 
     A pending booking whose hold expired no longer holds its time.
     """
-    spans: dict[str, Span] = {}
-    for slot in _slots_between(resource_id, start, end):
-        if _hold_expired(slot, now) or slot["booking_id"] in spans:
-            continue
-        spans[slot["booking_id"]] = Span(
-            start=parse_instant(slot["booking_start"]),
-            end=parse_instant(slot["booking_end"]),
-            reason="booked",
-            booking_id=slot["booking_id"],
-        )
-    return [s for s in spans.values() if s.start < end and s.end > start]
+    return [span for span, _ in booked_spans_with_owner(resource_id, start, end, now)]
 
 
 def booked_spans_with_owner(
@@ -105,7 +95,8 @@ def booked_spans_with_owner(
             reason="booked",
             booking_id=slot["booking_id"],
         )
-        seen[slot["booking_id"]] = (span, slot["user_id"])
+        if span.start < end and span.end > start:
+            seen[slot["booking_id"]] = (span, slot["user_id"])
     return sorted(seen.values(), key=lambda pair: pair[0].start)
 
 
