@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from booking_core import rules
 from booking_core.domain import Closure, Principal, Resource
 from booking_core.errors import InvalidRequest, PermissionDenied, Unauthenticated
-from booking_core.http.schemas import AvailabilityQuery
 from booking_core.rules.model import AvailableRange, DayWindow, Span
 from booking_core.services.catalogue import resource as load_resource
 from booking_core.store import bookings as booking_store
 from booking_core.store import catalogue
+
+if TYPE_CHECKING:
+    from booking_core.http.schemas import AvailabilityQuery
 
 
 @dataclass(frozen=True)

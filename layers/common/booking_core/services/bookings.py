@@ -8,6 +8,7 @@ import string
 import uuid
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from booking_core import rules
@@ -19,12 +20,14 @@ from booking_core.errors import (
     PermissionDenied,
     ServiceBusy,
 )
-from booking_core.http.schemas import BookingCreate, BookingFilters, CancelRequest
 from booking_core.observability import count, logger
 from booking_core.rules.errors import InvalidDuration, SlotUnavailable
 from booking_core.rules.model import Span
 from booking_core.store import bookings as store
 from booking_core.store import catalogue
+
+if TYPE_CHECKING:
+    from booking_core.http.schemas import BookingCreate, BookingFilters, CancelRequest
 
 # Contention on one resource and day is resolved by re-reading; after this many tries we ask
 # the client to retry rather than hold a Lambda busy.

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from booking_core.domain import Resource, Venue
 from booking_core.errors import NotFound
-from booking_core.http.schemas import ResourceFilters, VenueFilters
 from booking_core.store import catalogue
+
+if TYPE_CHECKING:
+    from booking_core.http.schemas import ResourceFilters, VenueFilters
 
 
 def find_venues(filters: VenueFilters) -> list[Venue]:
