@@ -7,14 +7,22 @@ Anyone may ask; a caller who sends a token sees the ids of their own booked slot
 
 from booking_core import clock
 from booking_core.http import auth, views
-from booking_core.http.api import Request, Response, endpoint, json_response, path_int, validate
+from booking_core.http.api import (
+    Request,
+    Response,
+    endpoint,
+    json_response,
+    path_int,
+    query_values,
+    validate,
+)
 from booking_core.http.schemas import AvailabilityQuery
 from booking_core.services.availability import availability
 
 
 def get_availability(request: Request) -> Response:
     principal = auth.optional_principal(request)
-    parameters = dict(request.query)
+    parameters = query_values(request)
     if "resource_id" in request.path_parameters:
         # The path form names the resource itself; the query cannot name another.
         parameters.pop("resource_external_id", None)

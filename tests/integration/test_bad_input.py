@@ -42,6 +42,16 @@ GOOD = {"resource": 1, "start_datetime": at(DAY, "10:00"), "end_datetime": at(DA
             "Ensure this value is less than or equal to 4.",
         ),
         ({**GOOD, "notes": 12}, "notes", "Input should be a valid string"),
+        (
+            {**GOOD, "start_datetime": "9999-12-31T23:00:00-14:00"},
+            "start_datetime",
+            "Dates must be between the years 2000 and 2100.",
+        ),
+        (
+            {**GOOD, "end_datetime": "0001-01-01T00:00:00+05:45"},
+            "end_datetime",
+            "Dates must be between the years 2000 and 2100.",
+        ),
     ],
 )
 def test_a_bad_booking_field_is_named_in_a_400(
@@ -100,6 +110,9 @@ def test_a_body_that_is_not_a_json_object_gets_a_400(call: Call, raw: str, detai
             {"resource_id": "1", "start_date": "2026-01-01", "end_date": "2026-02-01"},
             "end_date",
         ),
+        ("get_availability", {"resource_id": "1", "end_date": "2099-12-31"}, "end_date"),
+        ("get_availability", {"resource_id": "1", "start_date": "9999-12-31"}, "start_date"),
+        ("get_availability", {"resource_id": "1", "start_date": "0001-01-01"}, "start_date"),
     ],
 )
 def test_a_bad_query_parameter_is_named_in_a_400(
@@ -110,7 +123,8 @@ def test_a_bad_query_parameter_is_named_in_a_400(
     reply = call(event, query=query)
     # Then the 400 names the parameter
     assert reply.status == 400, reply.raw_body
-    assert field in reply.json
+    assert reply.json["status"] == 400
+    assert any(error["pointer"] == f"/{field}" for error in reply.json["errors"])
 
 
 def test_an_availability_range_of_31_days_is_allowed_and_32_is_not(call: Call):
@@ -133,6 +147,8 @@ def test_an_availability_range_of_31_days_is_allowed_and_32_is_not(call: Call):
     [
         ("get_venue", {"venue_id": "999"}),
         ("get_venue", {"venue_id": "abc"}),
+        ("get_venue", {"venue_id": "²"}),
+        ("get_resource", {"resource_id": "١"}),
         ("get_resource", {"resource_id": "999"}),
         ("get_availability_by_path", {"resource_id": "999"}),
         ("get_booking", {"booking_id": "00000000-0000-4000-8000-000000000000"}),
@@ -192,3 +208,29 @@ def test_a_failure_inside_a_handler_is_an_opaque_500(call: Call, monkeypatch: py
     assert reply.json["detail"] == "An unexpected error occurred."
     assert "secret internals" not in reply.raw_body
     assert "Traceback" not in reply.raw_body
+
+
+def test_a_field_called_status_does_not_replace_the_problems_status(call: Call):
+    # Given a bad value for the bookings list's `status` filter
+    # When it is sent
+    reply = call("list_bookings", query={"status": "lost"})
+    # Then the problem's status is still the HTTP status, and the field is named in `errors`
+    assert reply.json["status"] == 400
+    assert reply.json["errors"][0]["pointer"] == "/status"
+    assert reply.json["detail"].startswith("status: ")
+
+
+@pytest.mark.parametrize(
+    ("event", "query"),
+    [
+        ("list_bookings", {"status": "", "upcoming": "true"}),
+        ("list_resources", {"venue": "", "activity": ""}),
+        ("get_availability", {"resource_id": "1", "start_date": "", "end_date": ""}),
+    ],
+)
+def test_an_empty_query_value_means_not_given(call: Call, event: str, query: dict[str, str]):
+    # Given query strings written as the contract writes them (`?status=&upcoming=true`)
+    # When they are sent
+    reply = call(event, query=query)
+    # Then the empty parameters are ignored
+    assert reply.status == 200, reply.raw_body

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.integration.conftest import Call
@@ -96,3 +98,27 @@ def test_a_venue_detail_has_opening_hours_policy_and_timezone(call: Call):
         "Munich",
         "123 Main St",
     )
+
+
+def test_a_resource_that_cannot_be_booked_offers_no_ranges_and_refuses_bookings(
+    call: Call, demo: dict[str, Any]
+):
+    # Given Court 2 taken out of booking (its hours stay published)
+    import dataclasses
+
+    from booking_core.store import catalogue as store
+    from tests.integration.dates import at, local_day
+
+    court = store.get_resource(2)
+    assert court is not None
+    store.save_resource(dataclasses.replace(court, is_bookable=False))
+    day = local_day(4)
+    # When its availability is read and a booking is asked for
+    seen = call("get_availability", query={"resource_id": "2", "start_date": day.isoformat()})
+    booked = call("create_booking", body={"resource": 2, "start_datetime": at(day, "10:00"),
+                                          "end_datetime": at(day, "11:00")})  # fmt: skip
+    # Then nothing is offered, and the booking is refused naming the resource
+    assert seen.json["available_ranges"] == []
+    assert len(seen.json["windows"]) == 1
+    assert booked.status == 400
+    assert booked.json["resource"] == ["This resource cannot be booked."]

@@ -96,15 +96,45 @@ def test_two_bookings_that_together_leave_an_unbookable_gap_never_both_succeed(
 def test_requests_for_separate_times_on_one_day_all_succeed_despite_contention(
     call: Call, table: Any, demo_token: str
 ):
-    # Given six back-to-back hours on one day, requested at the same moment
+    # Given every hour of a weekday's opening (07:00-22:00), requested at the same moment
     day = local_day(23)
-    hours = ["10:00", "11:00", "12:00", "13:00", "14:00", "15:00", "16:00"]
+    hours = [f"{h:02d}:00" for h in range(7, 23)]
     bodies = [
         {"resource": 1, "start_datetime": at(day, a), "end_datetime": at(day, b)}
         for a, b in itertools.pairwise(hours)
     ]
-    # When they race for the same day's version
+    # When the fifteen requests race for neighbouring hours' versions
     replies = fire_together(call, bodies, [demo_token])
     # Then all of them are booked: contention costs retries, not refusals
-    assert [r.status for r in replies] == [201] * 6, [r.raw_body for r in replies]
-    assert len(bookings_in_table(table, day.isoformat())) == 6
+    assert [r.status for r in replies] == [201] * 15, [r.raw_body for r in replies]
+    assert len(bookings_in_table(table, day.isoformat())) == 15
+
+
+def test_the_gap_rule_holds_whichever_booking_comes_first(call: Call, demo: dict[str, Any]):
+    # Given a court with hourly starts and a 90-minute minimum, where a booking's last slot
+    # can start before the window the rules look at
+    import dataclasses
+
+    from booking_core.store import catalogue as store
+
+    court = store.get_resource(1)
+    assert court is not None
+    store.save_resource(
+        dataclasses.replace(
+            court,
+            booking_interval_minutes=60,
+            min_booking_duration_minutes=90,
+            max_booking_duration_minutes=None,
+        )
+    )
+    day = local_day(16)
+    # When 07:00-10:00 is booked, then 11:00-13:00, which would leave 10:00-11:00 free
+    first = call("create_booking", body={"resource": 1, "start_datetime": at(day, "07:00"),
+                                         "end_datetime": at(day, "10:00")})  # fmt: skip
+    second = call("create_booking", body={"resource": 1, "start_datetime": at(day, "11:00"),
+                                          "end_datetime": at(day, "13:00")})  # fmt: skip
+    # Then the second is refused for the gap, as it would be in the other order
+    assert first.status == 201, first.raw_body
+    assert second.json["non_field_errors"] == [
+        "This would leave a 60-minute gap that cannot be booked (minimum booking is 90 minutes)"
+    ]

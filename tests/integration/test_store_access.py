@@ -11,6 +11,7 @@ import pytest
 
 from booking_core.store import bookings as booking_store
 from booking_core.store import table as dynamo
+from booking_core.store.timestamps import parse_instant
 from tests.integration.conftest import Call
 from tests.integration.dates import at, local_day
 
@@ -89,10 +90,10 @@ def test_an_expired_hold_is_taken_over_inside_the_booking_transaction(
         stored, id="00000000-0000-4000-8000-000000000001", reference_code="BK-000000-TAKE",
         hold_expires_at=None,
     )  # fmt: skip
-    versions = booking_store.date_versions(1, [day])
+    versions = booking_store.hour_versions(1, _hours(newcomer))
     booking_store.insert_booking(newcomer, seen_versions=versions, now=now)
     # Then it holds every slot, and the expired hold no longer counts as busy
-    spans = booking_store.busy_spans(1, newcomer.start, newcomer.end, now)
+    spans = booking_store.busy_spans(1, newcomer.start, newcomer.end, now, slot_minutes=30)
     assert [s.booking_id for s in spans] == [newcomer.id]
 
 
@@ -112,9 +113,13 @@ def test_a_live_hold_cannot_be_taken_over(call: Call):
     # Then the write is refused and nothing of it is stored
     with pytest.raises(booking_store.SlotTaken):
         booking_store.insert_booking(
-            intruder, seen_versions=booking_store.date_versions(1, [day]), now=now
+            intruder, seen_versions=booking_store.hour_versions(1, _hours(intruder)), now=now
         )
     assert booking_store.get_booking(intruder.id) is None
+
+
+def _hours(booking: Any) -> list[datetime]:
+    return [parse_instant(key) for key in booking.version_keys]
 
 
 def _rewrite_slots(booking: Any) -> None:

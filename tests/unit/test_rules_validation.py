@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -22,9 +22,9 @@ from booking_core.rules import (
     TooShortNotice,
     UnbookableGap,
     WeeklyWindow,
-    affected_local_dates,
     busy_window,
     validate_booking,
+    version_hours,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -566,32 +566,41 @@ def test_the_busy_window_reaches_a_minimum_duration_beyond_the_booking(
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "dates"),
+    ("start", "end", "hours"),
     [
-        pytest.param(berlin(15, 10), berlin(15, 11), [date(2025, 1, 15)], id="midday"),
+        pytest.param(berlin(15, 10), berlin(15, 11), ["08:00", "09:00", "10:00"], id="on-the-hour"),
         pytest.param(
-            berlin(15, 22), berlin(15, 23), [date(2025, 1, 15)], id="reach-ends-at-midnight"
+            berlin(15, 10, 30),
+            berlin(15, 11, 30),
+            ["08:00", "09:00", "10:00", "11:00"],
+            id="half-hours-touch-one-more",
         ),
         pytest.param(
-            berlin(15, 22, 30),
             berlin(15, 23, 30),
-            [date(2025, 1, 15), date(2025, 1, 16)],
-            id="reach-crosses-midnight",
-        ),
-        pytest.param(
             berlin(16, 0, 30),
-            berlin(16, 1, 30),
-            [date(2025, 1, 15), date(2025, 1, 16)],
-            id="just-after-midnight",
+            ["21:00", "22:00", "23:00", "00:00"],
+            id="across-midnight",
         ),
     ],
 )
-def test_affected_dates_are_the_local_dates_the_busy_window_touches(
-    start: datetime, end: datetime, dates: list[date]
+def test_version_hours_are_the_utc_hours_the_busy_window_touches(
+    start: datetime, end: datetime, hours: list[str]
 ) -> None:
-    # Given a court whose minimum booking is 60 minutes
+    # Given a court whose minimum booking is 60 minutes (Berlin is UTC+1 in January)
     schedule = court()
-    # When the store asks which (resource, date) locks a booking needs
-    affected = affected_local_dates(schedule, start, end)
-    # Then they are the venue-local dates of [start - 60 min, end + 60 min)
-    assert affected == dates
+    # When the store asks which (resource, hour) versions a booking needs
+    touched = version_hours(schedule, start, end)
+    # Then they are the UTC hours of [start - 60 min, end + 60 min), as aware UTC instants
+    assert [h.strftime("%H:%M") for h in touched] == hours
+    assert all(h.tzinfo is UTC for h in touched)
+
+
+def test_bookings_whose_verdicts_can_interact_share_a_version_hour() -> None:
+    # Given bookings an hour apart (within the 60-minute reach) and three hours apart
+    schedule = court()
+    a = version_hours(schedule, berlin(15, 10), berlin(15, 11))
+    near = version_hours(schedule, berlin(15, 12), berlin(15, 13))
+    far = version_hours(schedule, berlin(15, 15), berlin(15, 16))
+    # Then the near pair shares an hour and the far pair does not
+    assert set(a) & set(near)
+    assert not set(a) & set(far)

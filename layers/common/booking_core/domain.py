@@ -151,7 +151,7 @@ class Booking:
     created_at: datetime
     updated_at: datetime
     slot_starts: tuple[datetime, ...]  # UTC starts of the interval slots this booking holds
-    locked_dates: tuple[str, ...]  # venue-local dates whose version this booking bumped
+    version_keys: tuple[str, ...]  # UTC hours (keys) whose version this booking bumped
     hold_expires_at: datetime | None = None
     confirmed_at: datetime | None = None
     paid_at: datetime | None = None

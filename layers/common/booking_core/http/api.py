@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from booking_core.observability import count, flush_metrics, logger, traced
 from booking_core.settings import get_settings
 
 JSON_CONTENT_TYPE = "application/json"
+_ID = re.compile(r"[0-9]{1,12}")
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
@@ -151,14 +153,18 @@ def parse_body[M: BaseModel](request: Request, model: type[M], *, required: bool
 
 
 def parse_query[M: BaseModel](request: Request, model: type[M]) -> M:
-    """The query string as `model`."""
-    return validate(model, dict(request.query))
+    """The query string as `model`; `?status=` (an empty value) means "not given"."""
+    return validate(model, query_values(request))
+
+
+def query_values(request: Request) -> dict[str, str]:
+    return {name: value for name, value in request.query.items() if value != ""}
 
 
 def path_int(request: Request, name: str) -> int:
     """An integer path parameter; anything else is a 404, as no such object can exist."""
     value = request.path_parameters.get(name, "")
-    if not value.isdigit() or len(value) > 12:
+    if not _ID.fullmatch(value):
         raise NotFound
     return int(value)
 

@@ -54,7 +54,9 @@ class Problem:
             "detail": self.detail,
             "instance": instance,
         }
-        document.update(self.extensions)
+        # The seed's members extend the document; they never replace an RFC 9457 member (a
+        # field called `status` is still named in `errors`).
+        document.update({k: v for k, v in self.extensions.items() if k not in document})
         return json.dumps(document)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import (
     AwareDatetime,
@@ -16,6 +16,15 @@ from pydantic import (
 from booking_core.domain import BookingStatus
 
 MAX_PAGE_SIZE = 100
+# Dates outside these years are typing errors, and would overflow time-zone arithmetic.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+_YEARS_MESSAGE = f"Dates must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."
+
+
+def _within_years[T: (date, datetime)](value: T) -> T:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(_YEARS_MESSAGE)
+    return value
 
 
 class _Input(BaseModel):
@@ -59,11 +68,19 @@ class AvailabilityQuery(_Input):
     start_date: date | None = None
     end_date: date | None = None
 
+    @field_validator("start_date")
+    @classmethod
+    def _start_within_years(cls, start: date | None) -> date | None:
+        return None if start is None else _within_years(start)
+
     @field_validator("end_date")
     @classmethod
     def _range_is_sane(cls, end: date | None, info: ValidationInfo) -> date | None:
+        if end is None:
+            return None
+        _within_years(end)
         start = info.data.get("start_date")
-        if start and end:
+        if start:
             if end < start:
                 raise ValueError("end_date must not be before start_date.")
             if (end - start).days + 1 > MAX_AVAILABILITY_DAYS:
@@ -81,9 +98,15 @@ class BookingCreate(_Input):
     participant_count: int = Field(1, ge=1, le=1000)
     notes: str = Field("", max_length=2000)
 
+    @field_validator("start_datetime")
+    @classmethod
+    def _start_within_years(cls, start: AwareDatetime) -> AwareDatetime:
+        return _within_years(start)
+
     @field_validator("end_datetime")
     @classmethod
     def _end_after_start(cls, end: AwareDatetime, info: ValidationInfo) -> AwareDatetime:
+        _within_years(end)
         start = info.data.get("start_datetime")
         if start is not None and end <= start:
             raise ValueError("end_datetime must be after start_datetime.")

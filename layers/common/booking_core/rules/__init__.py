@@ -41,9 +41,9 @@ if TYPE_CHECKING:
         slot_starts,
     )
     from booking_core.rules.validation import (
-        affected_local_dates,
         busy_window,
         validate_booking,
+        version_hours,
     )
 
 # Loaded on first use: a handler that never checks a booking never pays for these modules.
@@ -64,7 +64,6 @@ _HOME = {
     "TooShortNotice": "booking_core.rules.errors",
     "UnbookableGap": "booking_core.rules.errors",
     "WeeklyWindow": "booking_core.rules.model",
-    "affected_local_dates": "booking_core.rules.validation",
     "available_ranges": "booking_core.rules.availability",
     "booking_price": "booking_core.rules.pricing",
     "busy_window": "booking_core.rules.validation",
@@ -72,6 +71,7 @@ _HOME = {
     "price_per_hour_at": "booking_core.rules.pricing",
     "slot_starts": "booking_core.rules.pricing",
     "validate_booking": "booking_core.rules.validation",
+    "version_hours": "booking_core.rules.validation",
 }
 
 __all__ = [
@@ -91,7 +91,6 @@ __all__ = [
     "TooShortNotice",
     "UnbookableGap",
     "WeeklyWindow",
-    "affected_local_dates",
     "available_ranges",
     "booking_price",
     "busy_window",
@@ -99,6 +98,7 @@ __all__ = [
     "price_per_hour_at",
     "slot_starts",
     "validate_booking",
+    "version_hours",
 ]
 
 

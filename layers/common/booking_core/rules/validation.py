@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from booking_core.rules.calendar import (
     Interval,
     booking_horizon,
     busy_intervals,
-    date_range,
     days_around,
     is_aligned,
-    local_date,
     open_blocks,
     to_utc,
     utc_windows,
@@ -32,7 +30,7 @@ from booking_core.rules.model import BookingPolicy, Schedule, Span
 
 _NO_TIME = timedelta(0)
 _ONE_MINUTE = timedelta(minutes=1)
-_ONE_MICROSECOND = timedelta(microseconds=1)
+_ONE_HOUR = timedelta(hours=1)
 
 
 def alignment_message(interval_minutes: int) -> str:
@@ -170,14 +168,18 @@ def busy_window(schedule: Schedule, start: datetime, end: datetime) -> tuple[dat
     return to_utc(start) - reach, to_utc(end) + reach
 
 
-def affected_local_dates(schedule: Schedule, start: datetime, end: datetime) -> list[date]:
-    """Venue-local dates touched by [start - reach, end + reach), reach as in `busy_window`.
+def version_hours(schedule: Schedule, start: datetime, end: datetime) -> list[datetime]:
+    """The UTC hours that [start - reach, end + reach) touches, reach as in `busy_window`.
 
-    Validating [start, end) looked at free time on exactly these dates, so the store
-    serialises bookings per (resource, date) over them: two bookings whose validations
-    could see each other always share a date.
+    Validating [start, end) looked only at busy time inside that window, so the store
+    serialises bookings per (resource, UTC hour) over these hours: two bookings whose
+    validations could see each other have overlapping windows and so share an hour, while
+    bookings further apart never wait for each other. UTC hours have no DST or grid quirks.
     """
-    zone = venue_zone(schedule)
     low, high = busy_window(schedule, start, end)
-    # Half-open: a range ending exactly at midnight does not touch the next date.
-    return date_range(local_date(low, zone), local_date(high - _ONE_MICROSECOND, zone))
+    hour = low.replace(minute=0, second=0, microsecond=0)
+    hours = []
+    while hour < high:
+        hours.append(hour)
+        hour += _ONE_HOUR
+    return hours

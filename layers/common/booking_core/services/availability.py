@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from booking_core import rules
 from booking_core.domain import Closure, Principal, Resource
 from booking_core.errors import InvalidRequest, PermissionDenied, Unauthenticated
+from booking_core.http.schemas import MAX_AVAILABILITY_DAYS
 from booking_core.rules.model import AvailableRange, DayWindow, Span
 from booking_core.services.catalogue import resource as load_resource
 from booking_core.store import bookings as booking_store
@@ -39,14 +40,22 @@ def availability(
     today = now.astimezone(tz).date()
     first_day = query.start_date or today
     last_day = query.end_date or first_day
+    # Checked again once the defaults are filled in: `end_date` alone must not stretch the
+    # range from today to any date.
     if last_day < first_day:
         raise InvalidRequest({"end_date": ["end_date must not be before start_date."]})
+    if (last_day - first_day).days + 1 > MAX_AVAILABILITY_DAYS:
+        raise InvalidRequest(
+            {"end_date": [f"The date range cannot be longer than {MAX_AVAILABILITY_DAYS} days."]}
+        )
 
     # Everything that can touch these days: from the local midnight before, less the longest
     # booking, to the local midnight after the last day.
     window_start = datetime.combine(first_day, time(0), tz) - timedelta(days=1)
     window_end = datetime.combine(last_day + timedelta(days=1), time(0), tz) + timedelta(days=1)
-    booked = booking_store.booked_spans_with_owner(resource.id, window_start, window_end, now)
+    booked = booking_store.booked_spans_with_owner(
+        resource.id, window_start, window_end, now, slot_minutes=resource.booking_interval_minutes
+    )
     closures = catalogue.closures_overlapping(resource.id, window_start, window_end)
     busy = [span for span, _ in booked] + [
         Span(start=c.start, end=c.end, reason=c.reason) for c in closures
@@ -56,7 +65,12 @@ def availability(
         resource=resource,
         first_day=first_day,
         last_day=last_day,
-        ranges=rules.available_ranges(schedule, first_day, last_day, busy, now),
+        # A resource that cannot be booked has opening hours but nothing to offer.
+        ranges=(
+            rules.available_ranges(schedule, first_day, last_day, busy, now)
+            if resource.is_active and resource.is_bookable
+            else []
+        ),
         windows=rules.day_windows(schedule, first_day, last_day),
         booked=booked,
         closures=closures,

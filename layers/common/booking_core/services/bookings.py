@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 import secrets
 import string
+import time
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -25,13 +27,24 @@ from booking_core.rules.errors import InvalidDuration, SlotUnavailable
 from booking_core.rules.model import Span
 from booking_core.store import bookings as store
 from booking_core.store import catalogue
+from booking_core.store.timestamps import utc_key
 
 if TYPE_CHECKING:
     from booking_core.http.schemas import BookingCreate, BookingFilters, CancelRequest
 
-# Contention on one resource and day is resolved by re-reading; after this many tries we ask
-# the client to retry rather than hold a Lambda busy.
-MAX_WRITE_ATTEMPTS = 6
+# Contention on one resource and hour is resolved by re-reading, after a short random pause so
+# that racing requests spread out; after this many tries the client is asked to retry.
+MAX_WRITE_ATTEMPTS = 8
+_BACKOFF_BASE_SECONDS = 0.01
+_BACKOFF_CAP_SECONDS = 0.25
+
+
+def _back_off(attempt: int) -> None:
+    """Full jitter: a random pause up to base * 2^attempt, capped."""
+    ceiling = min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2**attempt)
+    time.sleep(random.uniform(0, ceiling))  # noqa: S311 - jitter, not a secret
+
+
 _CODE_ALPHABET = string.ascii_uppercase + string.digits
 
 
@@ -50,13 +63,17 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
     tz = ZoneInfo(resource.timezone)
     start, end = request.start_datetime.astimezone(tz), request.end_datetime.astimezone(tz)
 
-    for _attempt in range(MAX_WRITE_ATTEMPTS):
-        dates = rules.affected_local_dates(schedule, start, end)
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        if attempt:
+            _back_off(attempt)
+        hours = rules.version_hours(schedule, start, end)
         # Versions first, then the busy time: anything written after this read bumps a version
         # and makes our write fail, so what we validate against is what we commit against.
-        versions = store.date_versions(resource.id, dates)
+        versions = store.hour_versions(resource.id, hours)
         look_from, look_to = rules.busy_window(schedule, start, end)
-        busy = store.busy_spans(resource.id, look_from, look_to, now)
+        busy = store.busy_spans(
+            resource.id, look_from, look_to, now, slot_minutes=resource.booking_interval_minutes
+        )
         busy += [
             Span(start=c.start, end=c.end, reason=c.reason)
             for c in catalogue.closures_overlapping(resource.id, look_from, look_to)
@@ -64,19 +81,19 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
         rules.validate_booking(schedule, start, end, busy, now)
 
         slots = rules.slot_starts(schedule, start, end)
-        if store.transaction_items_needed(len(slots), len(dates)) > store.MAX_TRANSACTION_ITEMS:
+        if store.transaction_items_needed(len(slots), len(hours)) > store.MAX_TRANSACTION_ITEMS:
             raise InvalidDuration(
                 "Booking is too long: it would hold more booking intervals than can be "
                 "reserved at once"
             )
-        booking = _new_booking(principal, resource, request, start, end, slots, dates, now)
+        booking = _new_booking(principal, resource, request, start, end, slots, hours, now)
         try:
             store.insert_booking(booking, seen_versions=versions, now=now)
         except store.SlotTaken:
             count("BookingConflict")
             raise SlotUnavailable() from None
         except (store.ScheduleChanged, store.ReferenceCodeTaken):
-            logger.info("Booking write raced another; re-validating", extra={"attempt": _attempt})
+            logger.info("Booking write raced another; re-validating", extra={"attempt": attempt})
             continue
         count("BookingCreated")
         logger.info("Booking created", extra={"booking_id": booking.id})
@@ -107,7 +124,7 @@ def _new_booking(
     start: datetime,
     end: datetime,
     slots: list[datetime],
-    dates: list[date],
+    hours: list[datetime],
     now: datetime,
 ) -> Booking:
     total = rules.booking_price(resource.schedule, start, end)
@@ -133,7 +150,7 @@ def _new_booking(
         created_at=now,
         updated_at=now,
         slot_starts=tuple(slots),
-        locked_dates=tuple(d.isoformat() for d in dates),
+        version_keys=tuple(utc_key(hour) for hour in hours),
     )
 
 
@@ -165,7 +182,9 @@ def cancel_booking(
     principal: Principal, booking_id: str, request: CancelRequest, now: datetime
 ) -> Booking:
     """Cancel one of the caller's bookings; its time is free again at once."""
-    for _attempt in range(MAX_WRITE_ATTEMPTS):
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        if attempt:
+            _back_off(attempt)
         current = booking(principal, booking_id)
         if current.status not in ACTIVE_STATUSES:
             raise BookingNotCancellable(f"This booking is already {current.status.value}.")

@@ -4,22 +4,23 @@ Keys:
   BOOKING#<uuid> / BOOKING            the booking; gsi1: USER#<user> / BOOKING#<start utc>#<uuid>
   REFCODE#<reference code> / REFCODE  keeps reference codes unique
   RESOURCE#<id> / SLOT#<start utc>    one item per booking-interval slot a booking holds
-  RESOURCE#<id> / DAY#<local date>    a version number per resource and venue-local date
+  RESOURCE#<id> / HOUR#<utc hour>     a version number per resource and UTC hour
 
 A booking is written in one transaction with: its slot items, each conditioned on the slot
 being free (absent, or held by a pending booking whose hold has expired, so an expired hold is
-taken over in the same write); and the version of every venue-local date whose free time the
-booking rules looked at, conditioned on being unchanged since it was read. The slot conditions
-alone forbid overlaps. The versions forbid the subtler race: two bookings that are each fine
-alone but would together leave a gap too short to book. The loser of such a race re-reads and
-re-validates (see `services.bookings`).
+taken over in the same write); and the version of every UTC hour the booking rules looked at
+(the booking widened by the rules' reach), each conditioned on being unchanged since it was
+read before validating. The slot conditions forbid overlaps on one slot grid. The versions
+forbid every race between bookings whose verdicts depend on each other: overlaps, and two
+bookings that are each fine alone but would together leave a gap too short to book. The loser
+of such a race re-reads and re-validates (see `services.bookings`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -46,47 +47,57 @@ class ReferenceCodeTaken(Exception):
     pass
 
 
-def transaction_items_needed(slot_count: int, date_count: int) -> int:
-    """Items in the booking transaction: booking + reference code + slots + date versions."""
-    return 2 + slot_count + date_count
+def transaction_items_needed(slot_count: int, hour_count: int) -> int:
+    """Items in the booking transaction: booking + reference code + slots + hour versions."""
+    return 2 + slot_count + hour_count
 
 
 def _resource_pk(resource_id: int) -> str:
     return f"RESOURCE#{resource_id}"
 
 
-def date_versions(resource_id: int, dates: Sequence[date]) -> dict[str, int]:
-    """The current version of each venue-local date (0 when nothing was ever booked on it)."""
-    keys = [{"pk": _resource_pk(resource_id), "sk": f"DAY#{d.isoformat()}"} for d in dates]
+def hour_versions(resource_id: int, hours: Sequence[datetime]) -> dict[str, int]:
+    """The current version of each UTC hour of a resource (0 when none was ever written)."""
+    keys = [utc_key(hour) for hour in hours]
     response = table.client().batch_get_item(
         RequestItems={
             table.table_name(): {
-                "Keys": [table.to_dynamo(key) for key in keys],
+                "Keys": [
+                    table.to_dynamo({"pk": _resource_pk(resource_id), "sk": f"HOUR#{key}"})
+                    for key in keys
+                ],
                 "ConsistentRead": True,
             }
         }
     )
+    # An hour left unprocessed (throttling) reads as 0: the write then fails its condition
+    # and is retried, so a missing answer can cost a retry but never a wrong booking.
     found = {
-        item["sk"].removeprefix("DAY#"): int(item["version"])
+        item["sk"].removeprefix("HOUR#"): int(item["version"])
         for item in map(table.from_dynamo, response["Responses"].get(table.table_name(), []))
     }
-    return {d.isoformat(): found.get(d.isoformat(), 0) for d in dates}
+    return {key: found.get(key, 0) for key in keys}
 
 
-def busy_spans(resource_id: int, start: datetime, end: datetime, now: datetime) -> list[Span]:
+def busy_spans(
+    resource_id: int, start: datetime, end: datetime, now: datetime, *, slot_minutes: int
+) -> list[Span]:
     """Time held by active bookings that overlaps [start, end): one strongly consistent query.
 
     A pending booking whose hold expired no longer holds its time.
     """
-    return [span for span, _ in booked_spans_with_owner(resource_id, start, end, now)]
+    spans = booked_spans_with_owner(resource_id, start, end, now, slot_minutes=slot_minutes)
+    return [span for span, _ in spans]
 
 
 def booked_spans_with_owner(
-    resource_id: int, start: datetime, end: datetime, now: datetime
+    resource_id: int, start: datetime, end: datetime, now: datetime, *, slot_minutes: int
 ) -> list[tuple[Span, str]]:
     """Like `busy_spans`, with the user id of each booking (to show callers their own)."""
     seen: dict[str, tuple[Span, str]] = {}
-    for slot in _slots_between(resource_id, start, end):
+    # A booking that ends after `start` holds a slot starting less than one slot before it.
+    slots = _slots_between(resource_id, start - timedelta(minutes=slot_minutes), end)
+    for slot in slots:
         if _hold_expired(slot, now) or slot["booking_id"] in seen:
             continue
         span = Span(
@@ -168,11 +179,11 @@ def insert_booking(booking: Booking, *, seen_versions: dict[str, int], now: date
                 }
             }
         )
-    for local_date in booking.locked_dates:
-        seen = seen_versions[local_date]
+    for hour_key in booking.version_keys:
+        seen = seen_versions[hour_key]
         update: dict[str, Any] = {
             "TableName": name,
-            "Key": table.to_dynamo({"pk": resource_pk, "sk": f"DAY#{local_date}"}),
+            "Key": table.to_dynamo({"pk": resource_pk, "sk": f"HOUR#{hour_key}"}),
             "UpdateExpression": "SET #version = :next",
             "ExpressionAttributeNames": {"#version": "version"},
         }
@@ -197,7 +208,7 @@ def insert_booking(booking: Booking, *, seen_versions: dict[str, int], now: date
             raise SlotTaken from error
         if reasons[1] == "ConditionalCheckFailed":
             raise ReferenceCodeTaken from error
-        # A changed date version, or a conflict with a concurrent transaction.
+        # A changed hour version, or a conflict with a concurrent transaction.
         raise ScheduleChanged from error
 
 
@@ -275,27 +286,11 @@ def cancel_booking(booking: Booking, cancelled: Booking) -> None:
 
 
 def _owned_slots(booking: Booking) -> list[str]:
-    keys = [f"SLOT#{utc_key(start)}" for start in booking.slot_starts]
-    if not keys:
+    """The slot keys still held by `booking` (not taken over after its hold expired)."""
+    if not booking.slot_starts:
         return []
-    owned: list[str] = []
-    # BatchGetItem takes at most 100 keys; a booking holds fewer slots than that.
-    response = table.client().batch_get_item(
-        RequestItems={
-            table.table_name(): {
-                "Keys": [
-                    table.to_dynamo({"pk": _resource_pk(booking.resource_id), "sk": key})
-                    for key in keys
-                ],
-                "ConsistentRead": True,
-            }
-        }
-    )
-    for raw in response["Responses"].get(table.table_name(), []):
-        slot = table.from_dynamo(raw)
-        if slot.get("booking_id") == booking.id:
-            owned.append(slot["sk"])
-    return owned
+    slots = _slots_between(booking.resource_id, booking.slot_starts[0], booking.slot_starts[-1])
+    return [slot["sk"] for slot in slots if slot.get("booking_id") == booking.id]
 
 
 # ---- item mapping -------------------------------------------------------------------------
@@ -322,7 +317,7 @@ def booking_to_item(booking: Booking) -> dict[str, Any]:
             item[name] = item[name].isoformat()
     item["status"] = booking.status.value
     item["slot_starts"] = [utc_key(s) for s in booking.slot_starts]
-    item["locked_dates"] = list(booking.locked_dates)
+    item["version_keys"] = list(booking.version_keys)
     item.update(
         pk=f"BOOKING#{booking.id}",
         sk="BOOKING",
@@ -346,5 +341,5 @@ def booking_from_item(item: dict[str, Any]) -> Booking:
     values["participant_count"] = int(values["participant_count"])
     values["status"] = BookingStatus(values["status"])
     values["slot_starts"] = tuple(parse_instant(s) for s in values.get("slot_starts", []))
-    values["locked_dates"] = tuple(values.get("locked_dates", []))
+    values["version_keys"] = tuple(values.get("version_keys", []))
     return Booking(**values)
