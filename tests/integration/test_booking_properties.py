@@ -1,0 +1,74 @@
+"""Random sequences of bookings through the service and the store keep the rules' promises."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from booking_core.domain import Principal
+from booking_core.errors import BookingRuleViolation
+from booking_core.http.schemas import BookingCreate
+from booking_core.services import bookings
+from booking_core.store import bookings as booking_store
+from booking_core.store import catalogue
+from tests.integration.dates import at, local_day
+
+OPENS, CLOSES = "07:00", "22:00"  # the demo court's weekday hours
+
+requests_strategy = st.lists(
+    st.tuples(st.integers(min_value=0, max_value=29), st.integers(min_value=1, max_value=6)),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(requests=requests_strategy)
+def test_accepted_bookings_never_overlap_or_leave_a_short_gap(
+    demo: dict[str, Any], requests: list[tuple[int, int]]
+):
+    # Given a fresh copy of Court 1 (30-minute interval, 60-180 minutes, gaps prevented)
+    court = catalogue.get_resource(1)
+    assert court is not None
+    resource = catalogue.create_resource(
+        catalogue.get_venue(court.venue_id),  # type: ignore[arg-type]
+        **{
+            f.name: getattr(court, f.name)
+            for f in dataclasses.fields(court)
+            if f.name not in {"id", "venue_id", "venue_name", "venue_address", "timezone"}
+        },
+    )
+    day = local_day(5)
+    opens = datetime.fromisoformat(at(day, OPENS))
+    closes = datetime.fromisoformat(at(day, CLOSES))
+    user = Principal(kind="user", user_id=demo["users"][0]["id"])
+    # When 07:00-08:00 is booked, then random requests (start slot, length in half hours)
+    # are made one after another
+    for slot, halves in [(0, 2), *requests]:
+        start = opens + timedelta(minutes=30 * slot)
+        request = BookingCreate(
+            resource=resource.id,
+            start_datetime=start,
+            end_datetime=start + timedelta(minutes=30 * halves),
+        )
+        with contextlib.suppress(BookingRuleViolation):
+            bookings.create_booking(user, request, datetime.now(UTC))
+    # Then what was accepted never overlaps, and every free stretch is 0 or at least 60 minutes
+    spans = sorted(
+        booking_store.busy_spans(resource.id, opens, closes, datetime.now(UTC), slot_minutes=30),
+        key=lambda s: s.start,
+    )
+    assert spans[0].start == opens
+    edges = [opens, *[x for s in spans for x in (s.start, s.end)], closes]
+    free = [(edges[i + 1] - edges[i]) for i in range(0, len(edges), 2)]
+    assert all(gap >= timedelta(0) for gap in free), spans
+    assert all(gap == timedelta(0) or gap >= timedelta(minutes=60) for gap in free), spans
