@@ -212,13 +212,13 @@ def request_url(request: Request, **overrides: Any) -> str:
 
 def paginate(request: Request, results: Sequence[Any], page: int, page_size: int) -> dict[str, Any]:
     """The seed's list envelope: {"count", "next", "previous", "results"}."""
-    count_ = len(results)
-    last_page = max(1, -(-count_ // page_size))
+    total = len(results)
+    last_page = max(1, -(-total // page_size))
     if page > last_page:
         raise NotFound
     first = (page - 1) * page_size
     return {
-        "count": count_,
+        "count": total,
         "next": request_url(request, page=page + 1) if page < last_page else None,
         "previous": None
         if page == 1
