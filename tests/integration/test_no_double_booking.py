@@ -138,3 +138,50 @@ def test_the_gap_rule_holds_whichever_booking_comes_first(call: Call, demo: dict
     assert second.json["non_field_errors"] == [
         "This would leave a 60-minute gap that cannot be booked (minimum booking is 90 minutes)"
     ]
+
+
+def test_a_booking_is_seen_through_its_hour_items_even_before_its_slots_are(call: Call, table: Any):
+    # Given a booking whose slot items a reader cannot see yet: DynamoDB may show another
+    # reader a transaction's items one by one, so we delete them to stand for that moment
+    day = local_day(17)
+    held = call("create_booking", body={"resource": 1, "start_datetime": at(day, "10:00"),
+                                        "end_datetime": at(day, "11:00")})  # fmt: skip
+    assert held.status == 201, held.raw_body
+    for item in table.scan()["Items"]:
+        if item.get("entity") == "slot" and item["booking_id"] == held.json["id"]:
+            table.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+    # When an overlapping booking and a gap-making one are asked for
+    overlapping = call("create_booking", body={"resource": 1, "start_datetime": at(day, "10:30"),
+                                               "end_datetime": at(day, "11:30")})  # fmt: skip
+    gap_making = call("create_booking", body={"resource": 1, "start_datetime": at(day, "11:30"),
+                                              "end_datetime": at(day, "12:30")})  # fmt: skip
+    # Then both are refused: the rules read bookings from the hour items, one atomic read each
+    assert overlapping.json["non_field_errors"] == ["The requested time slot is not available"]
+    assert gap_making.json["non_field_errors"] == [
+        "This would leave a 30-minute gap that cannot be booked (minimum booking is 60 minutes)"
+    ]
+
+
+def test_a_booking_made_under_a_longer_interval_still_blocks_its_time(call: Call):
+    # Given 10:00-14:00 booked while Court 1 took bookings on a 120-minute grid
+    import dataclasses
+
+    from booking_core.store import catalogue as store
+
+    court = store.get_resource(1)
+    assert court is not None
+    wide = dataclasses.replace(
+        court, booking_interval_minutes=120, min_booking_duration_minutes=120,
+        max_booking_duration_minutes=240,
+    )  # fmt: skip
+    store.save_resource(wide)
+    day = local_day(18)
+    first = call("create_booking", body={"resource": 1, "start_datetime": at(day, "10:00"),
+                                         "end_datetime": at(day, "14:00")})  # fmt: skip
+    assert first.status == 201, first.raw_body
+    # When the court goes back to a 30-minute grid and 13:30-14:30 is asked for
+    store.save_resource(court)
+    second = call("create_booking", body={"resource": 1, "start_datetime": at(day, "13:30"),
+                                          "end_datetime": at(day, "14:30")})  # fmt: skip
+    # Then the time is still taken, although no slot key of the two bookings is the same
+    assert second.json["non_field_errors"] == ["The requested time slot is not available"]

@@ -67,13 +67,11 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
         if attempt:
             _back_off(attempt)
         hours = rules.version_hours(schedule, start, end)
-        # Versions first, then the busy time: anything written after this read bumps a version
-        # and makes our write fail, so what we validate against is what we commit against.
-        versions = store.hour_versions(resource.id, hours)
+        # The hour items give the versions and the bookings they count in one atomic read per
+        # item; a booking written after this read bumps a version and makes our write fail.
+        state = store.hour_state(resource.id, hours, now)
         look_from, look_to = rules.busy_window(schedule, start, end)
-        busy = store.busy_spans(
-            resource.id, look_from, look_to, now, slot_minutes=resource.booking_interval_minutes
-        )
+        busy = list(state.bookings)
         busy += [
             Span(start=c.start, end=c.end, reason=c.reason)
             for c in catalogue.closures_overlapping(resource.id, look_from, look_to)
@@ -88,7 +86,7 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
             )
         booking = _new_booking(principal, resource, request, start, end, slots, hours, now)
         try:
-            store.insert_booking(booking, seen_versions=versions, now=now)
+            store.insert_booking(booking, seen_versions=state.versions, now=now)
         except store.SlotTaken:
             count("BookingConflict")
             raise SlotUnavailable() from None

@@ -8,18 +8,20 @@ Keys:
 
 A booking is written in one transaction with: its slot items, each conditioned on the slot
 being free (absent, or held by a pending booking whose hold has expired, so an expired hold is
-taken over in the same write); and the version of every UTC hour the booking rules looked at
-(the booking widened by the rules' reach), each conditioned on being unchanged since it was
-read before validating. The slot conditions forbid overlaps on one slot grid. The versions
-forbid every race between bookings whose verdicts depend on each other: overlaps, and two
-bookings that are each fine alone but would together leave a gap too short to book. The loser
-of such a race re-reads and re-validates (see `services.bookings`).
+taken over in the same write); and, in every UTC hour the booking widened by the rules' reach
+touches, an entry for the booking plus a version bump, conditioned on the version read before
+validating. The rules read busy time from the hour items alone: a transaction may become
+visible to other reads item by item, but never half an item, so a version comes with exactly
+the bookings it counts. Any two bookings whose verdicts depend on each other share an hour,
+so the second to commit fails and re-validates (see `services.bookings`). The slot conditions
+stop overlaps on one grid at once and carry the expired-hold takeover.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -56,8 +58,25 @@ def _resource_pk(resource_id: int) -> str:
     return f"RESOURCE#{resource_id}"
 
 
-def hour_versions(resource_id: int, hours: Sequence[datetime]) -> dict[str, int]:
-    """The current version of each UTC hour of a resource (0 when none was ever written)."""
+@dataclass(frozen=True)
+class HourState:
+    """What the version items of some UTC hours say: their versions and the bookings in them."""
+
+    versions: dict[str, int]
+    bookings: list[Span]
+
+
+_ENTRY_PREFIX = "booking_"
+
+
+def hour_state(resource_id: int, hours: Sequence[datetime], now: datetime) -> HourState:
+    """The versions of these UTC hours and the active bookings recorded in them.
+
+    Every booking is recorded, with its version bump, in each hour its look-around window
+    touches, so one read of an hour item gives a version and exactly the bookings it counts:
+    a transaction may become visible to other reads item by item, but never half an item.
+    A pending booking whose hold has expired no longer holds its time.
+    """
     keys = [utc_key(hour) for hour in hours]
     response = table.client().batch_get_item(
         RequestItems={
@@ -70,30 +89,33 @@ def hour_versions(resource_id: int, hours: Sequence[datetime]) -> dict[str, int]
             }
         }
     )
-    # An hour left unprocessed (throttling) reads as 0: the write then fails its condition
-    # and is retried, so a missing answer can cost a retry but never a wrong booking.
-    found = {
-        item["sk"].removeprefix("HOUR#"): int(item["version"])
-        for item in map(table.from_dynamo, response["Responses"].get(table.table_name(), []))
-    }
-    return {key: found.get(key, 0) for key in keys}
-
-
-def busy_spans(
-    resource_id: int, start: datetime, end: datetime, now: datetime, *, slot_minutes: int
-) -> list[Span]:
-    """Time held by active bookings that overlaps [start, end): one strongly consistent query.
-
-    A pending booking whose hold expired no longer holds its time.
-    """
-    spans = booked_spans_with_owner(resource_id, start, end, now, slot_minutes=slot_minutes)
-    return [span for span, _ in spans]
+    # An hour left unprocessed (throttling) reads as version 0 with no bookings: the write then
+    # fails its condition and is retried, so a missing answer costs a retry, never a booking.
+    versions: dict[str, int] = dict.fromkeys(keys, 0)
+    bookings: dict[str, Span] = {}
+    for item in map(table.from_dynamo, response["Responses"].get(table.table_name(), [])):
+        versions[item["sk"].removeprefix("HOUR#")] = int(item["version"])
+        for name, entry in item.items():
+            booking_id = name.removeprefix(_ENTRY_PREFIX)
+            if name == booking_id or booking_id in bookings or _hold_expired(entry, now):
+                continue
+            bookings[booking_id] = Span(
+                start=parse_instant(entry["start"]),
+                end=parse_instant(entry["end"]),
+                reason="booked",
+                booking_id=booking_id,
+            )
+    return HourState(versions=versions, bookings=list(bookings.values()))
 
 
 def booked_spans_with_owner(
     resource_id: int, start: datetime, end: datetime, now: datetime, *, slot_minutes: int
 ) -> list[tuple[Span, str]]:
-    """Like `busy_spans`, with the user id of each booking (to show callers their own)."""
+    """Time held by active bookings that overlaps [start, end), with each booking's user id.
+
+    One strongly consistent query of the slot items (for availability, which shows callers
+    their own bookings). A pending booking whose hold expired no longer holds its time.
+    """
     seen: dict[str, tuple[Span, str]] = {}
     # A booking that ends after `start` holds a slot starting less than one slot before it.
     slots = _slots_between(resource_id, start - timedelta(minutes=slot_minutes), end)
@@ -179,22 +201,27 @@ def insert_booking(booking: Booking, *, seen_versions: dict[str, int], now: date
                 }
             }
         )
+    entry: dict[str, Any] = {"start": booking.start.isoformat(), "end": booking.end.isoformat()}
+    if booking.hold_expires_at is not None:
+        entry["hold_expires_at"] = epoch_seconds(booking.hold_expires_at)
     for hour_key in booking.version_keys:
         seen = seen_versions[hour_key]
         update: dict[str, Any] = {
             "TableName": name,
             "Key": table.to_dynamo({"pk": resource_pk, "sk": f"HOUR#{hour_key}"}),
-            "UpdateExpression": "SET #version = :next",
-            "ExpressionAttributeNames": {"#version": "version"},
+            "UpdateExpression": "SET #version = :next, #entry = :entry",
+            "ExpressionAttributeNames": {
+                "#version": "version",
+                "#entry": _ENTRY_PREFIX + booking.id,
+            },
         }
+        values: dict[str, Any] = {":next": seen + 1, ":entry": entry}
         if seen == 0:
             update["ConditionExpression"] = "attribute_not_exists(#version)"
-            update["ExpressionAttributeValues"] = table.to_dynamo({":next": 1})
         else:
             update["ConditionExpression"] = "#version = :seen"
-            update["ExpressionAttributeValues"] = table.to_dynamo(
-                {":next": seen + 1, ":seen": seen}
-            )
+            values[":seen"] = seen
+        update["ExpressionAttributeValues"] = table.to_dynamo(values)
         items.append({"Update": update})
 
     try:
@@ -266,6 +293,21 @@ def cancel_booking(booking: Booking, cancelled: Booking) -> None:
             }
         }
     ]
+    for hour_key in booking.version_keys:
+        items.append(
+            {
+                "Update": {
+                    "TableName": name,
+                    "Key": table.to_dynamo({"pk": resource_pk, "sk": f"HOUR#{hour_key}"}),
+                    "UpdateExpression": "REMOVE #entry ADD #version :one",
+                    "ExpressionAttributeNames": {
+                        "#entry": _ENTRY_PREFIX + booking.id,
+                        "#version": "version",
+                    },
+                    "ExpressionAttributeValues": table.to_dynamo({":one": 1}),
+                }
+            }
+        )
     for slot in _owned_slots(booking):
         items.append(
             {
