@@ -17,12 +17,12 @@ def find_venues(filters: VenueFilters) -> list[Venue]:
     venues = catalogue.list_venues()
     if filters.city is not None:
         venues = [v for v in venues if v.city.casefold() == filters.city.casefold()]
-    if filters.venue_type is not None:
-        venues = [v for v in venues if v.venue_type == filters.venue_type]
-    if filters.is_active is not None:
-        venues = [v for v in venues if v.is_active == filters.is_active]
-    if filters.is_featured is not None:
-        venues = [v for v in venues if v.is_featured == filters.is_featured]
+    venues = _where(
+        venues,
+        venue_type=filters.venue_type,
+        is_active=filters.is_active,
+        is_featured=filters.is_featured,
+    )
     if filters.search:
         needle = filters.search.casefold()
         venues = [
@@ -50,14 +50,12 @@ def find_resources(filters: ResourceFilters) -> list[Resource]:
         if not slugged or (venue_id is not None and slugged[0].id != venue_id):
             return []
         venue_id = slugged[0].id
-    resources = catalogue.list_resources(venue_id)
-    if filters.activity is not None:
-        resources = [r for r in resources if r.activity == filters.activity]
-    if filters.is_active is not None:
-        resources = [r for r in resources if r.is_active == filters.is_active]
-    if filters.is_bookable is not None:
-        resources = [r for r in resources if r.is_bookable == filters.is_bookable]
-    return resources
+    return _where(
+        catalogue.list_resources(venue_id),
+        activity=filters.activity,
+        is_active=filters.is_active,
+        is_bookable=filters.is_bookable,
+    )
 
 
 def resource(resource_id: int) -> Resource:
@@ -65,3 +63,9 @@ def resource(resource_id: int) -> Resource:
     if found is None:
         raise NotFound
     return found
+
+
+def _where[T](items: list[T], **wanted: object) -> list[T]:
+    """The items whose attributes equal every wanted value that was given (not None)."""
+    given = {name: value for name, value in wanted.items() if value is not None}
+    return [item for item in items if all(getattr(item, k) == v for k, v in given.items())]
