@@ -37,15 +37,13 @@ if TYPE_CHECKING:
 MAX_WRITE_ATTEMPTS = 8
 _BACKOFF_BASE_SECONDS = 0.01
 _BACKOFF_CAP_SECONDS = 0.25
+_CODE_ALPHABET = string.ascii_uppercase + string.digits
 
 
 def _back_off(attempt: int) -> None:
     """Full jitter: a random pause up to base * 2^attempt, capped."""
     ceiling = min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2**attempt)
     time.sleep(random.uniform(0, ceiling))  # noqa: S311 - jitter, not a secret
-
-
-_CODE_ALPHABET = string.ascii_uppercase + string.digits
 
 
 def create_booking(principal: Principal, request: BookingCreate, now: datetime) -> Booking:
@@ -62,15 +60,15 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
     schedule = resource.schedule
     tz = ZoneInfo(resource.timezone)
     start, end = request.start_datetime.astimezone(tz), request.end_datetime.astimezone(tz)
+    hours = rules.version_hours(schedule, start, end)
+    look_from, look_to = rules.busy_window(schedule, start, end)
 
     for attempt in range(MAX_WRITE_ATTEMPTS):
         if attempt:
             _back_off(attempt)
-        hours = rules.version_hours(schedule, start, end)
         # The hour items give the versions and the bookings they count in one atomic read per
         # item; a booking written after this read bumps a version and makes our write fail.
         state = store.hour_state(resource.id, hours, now)
-        look_from, look_to = rules.busy_window(schedule, start, end)
         busy = list(state.bookings)
         busy += [
             Span(start=c.start, end=c.end, reason=c.reason)
