@@ -176,11 +176,6 @@ class Handlers:
             known = ", ".join(sorted(self.template.functions))
             raise KeyError(f"no function {function_id!r} in the template; known: {known}") from None
 
-    def environments(self, function_id: str) -> int:
-        """How many execution environments the function has had (its cold starts)."""
-        with self._lock:
-            return self._created.get(function_id, 0)
-
     def _take(self, function_id: str) -> Handler:
         function = self.function(function_id)
         with self._lock:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from booking_core import rules
-from booking_core.domain import ACTIVE_STATUSES, Booking, BookingStatus, Principal, Resource
+from booking_core.domain import Booking, BookingStatus, Principal, Resource
 from booking_core.errors import (
     BookingNotCancellable,
     InvalidRequest,
@@ -182,7 +182,7 @@ def cancel_booking(
         if attempt:
             _back_off(attempt)
         current = booking(principal, booking_id)
-        if current.status not in ACTIVE_STATUSES:
+        if not current.is_active:
             raise BookingNotCancellable(f"This booking is already {current.status.value}.")
         if not current.can_cancel(now):
             raise BookingNotCancellable("This booking has already started and cannot be cancelled.")
