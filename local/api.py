@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote
 
@@ -189,14 +190,43 @@ class LocalRoutes:
         )
 
 
-def default_local_routes() -> LocalRoutes:
+def default_local_routes(outbox_dir: Path | None = None) -> LocalRoutes:
+    """/_local/health, and /_local/outbox when the functions capture emails in `outbox_dir`."""
     routes = LocalRoutes()
     routes.add(
         "GET",
         "/_local/health",
         lambda _request: (200, {"Content-Type": "application/json"}, '{"status": "ok"}'),
     )
+    if outbox_dir is not None:
+        routes.add("GET", "/_local/outbox", outbox_route(outbox_dir))
     return routes
+
+
+def outbox_route(outbox_dir: Path) -> LocalRouteHandler:
+    """GET /_local/outbox: `{"count": N, "results": [...]}`, the captured emails, oldest first."""
+
+    def list_outbox(_request: HttpRequest) -> tuple[int, Mapping[str, str], str]:
+        emails = captured_emails(outbox_dir)
+        body = json.dumps({"count": len(emails), "results": emails})
+        return 200, {"Content-Type": "application/json"}, body
+
+    return list_outbox
+
+
+def captured_emails(outbox_dir: Path) -> list[Any]:
+    """The emails in `outbox_dir` (one JSON file each), in file name order."""
+    if not outbox_dir.is_dir():
+        return []
+    emails = []
+    for path in sorted(outbox_dir.iterdir(), key=lambda path: path.name):
+        if path.name.startswith(".") or path.name.endswith(".partial") or not path.is_file():
+            continue  # hidden, or still being written
+        try:
+            emails.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue  # gone since the listing, or not an email
+    return emails
 
 
 # ---- the proxy event ------------------------------------------------------------------------

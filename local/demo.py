@@ -176,7 +176,13 @@ def _create_demo_data(now: datetime) -> dict[str, Any]:
 
     return {
         "users": users,
-        "bookings": [{"id": booking.id, "reference_code": booking.reference_code}],
+        "bookings": [
+            {
+                "id": booking.id,
+                "reference_code": booking.reference_code,
+                "total_price": str(booking.total_price),
+            }
+        ],
         "venues": [
             {"id": berlin.id, "name": berlin.name, "timezone": berlin.timezone},
             {"id": new_york.id, "name": new_york.name, "timezone": new_york.timezone},

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 DEFAULT_REGION = "eu-central-1"
+# Shard iterators moto keeps; DynamoDB lets one expire after 15 minutes, moto never does.
+SHARD_ITERATORS_KEPT = 1000
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -86,12 +88,38 @@ def start_dynamodb(port: int = 0) -> EmbeddedDynamoDB:
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             pass  # one line per DynamoDB call would drown the API's own request log
 
+    _expire_shard_iterators()
     app = SerializedWSGIApp(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=QuietRequestHandler)
     # Don't wait on stop for threads parked on idle keep-alive connections of boto3's pools.
     assert isinstance(server, ThreadedWSGIServer)
     server.block_on_close = False
     return EmbeddedDynamoDB(server).start()
+
+
+def _expire_shard_iterators() -> None:
+    """Make moto forget old shard iterators, as DynamoDB Streams does after 15 minutes.
+
+    moto keeps every iterator it hands out, and each GetRecords hands out one: the local
+    stack's stream poller, reading a few times a second, would grow it without end.
+    """
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    get_records = DynamoDBStreamsBackend.get_records
+    if getattr(get_records, "expires_iterators", False):
+        return
+
+    def get_records_then_expire(
+        backend: DynamoDBStreamsBackend, iterator_arn: str, limit: int
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = get_records(backend, iterator_arn, limit)
+        iterators = backend.shard_iterators
+        while len(iterators) > SHARD_ITERATORS_KEPT:
+            del iterators[next(iter(iterators))]  # the oldest: dicts keep insertion order
+        return result
+
+    get_records_then_expire.expires_iterators = True  # type: ignore[attr-defined]
+    DynamoDBStreamsBackend.get_records = get_records_then_expire  # type: ignore[method-assign,assignment]
 
 
 def dynamodb_client(endpoint_url: str | None, region: str | None = None) -> DynamoDBClient:

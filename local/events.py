@@ -7,29 +7,49 @@ fixed date would stop working. Events therefore carry placeholders, rendered whe
   {{DATE+N}}              venue-local date N days from today, e.g. 2026-11-28
   {{DATETIME+N HH:MM}}    that date at HH:MM, venue-local, with its UTC offset
   {{DEMO_BOOKING_ID}}     the id of the demo user's booking in the demo data
+  {{DEMO_BOOKING_AMOUNT}} its total price as a JSON number (37.5); _MINOR in cents (3750)
+  {{EPOCH}}               now, in seconds since 1970 (a Stripe event's `created`)
+  {{STRIPE_SIGNATURE}}    a Stripe-Signature of the event's body, made with the secret in
+                          STRIPE_WEBHOOK_SECRET (left as it is when that is not set)
 Dates are those of the demo venue (Europe/Berlin).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import os
 import re
 import sys
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 DEMO_TIMEZONE = ZoneInfo("Europe/Berlin")
 _PLACEHOLDER = re.compile(
-    r"\{\{(DATE|DATETIME)\+(\d+)(?: (\d\d):(\d\d))?\}\}|\{\{DEMO_BOOKING_ID\}\}"
+    r"\{\{(DATE|DATETIME)\+(\d+)(?: (\d\d):(\d\d))?\}\}"
+    r"|\{\{(?:DEMO_BOOKING_ID|DEMO_BOOKING_AMOUNT|DEMO_BOOKING_AMOUNT_MINOR|EPOCH)\}\}"
 )
+SIGNATURE_PLACEHOLDER = "{{STRIPE_SIGNATURE}}"
 
 
-def render_text(text: str, *, now: datetime, demo_booking_id: str = "") -> str:
+def render_text(
+    text: str, *, now: datetime, demo_booking_id: str = "", demo_booking_total: str = "0.00"
+) -> str:
+    total = Decimal(demo_booking_total or "0")
+    fixed = {
+        "{{DEMO_BOOKING_ID}}": demo_booking_id,
+        "{{DEMO_BOOKING_AMOUNT}}": format(total.normalize(), "f"),
+        "{{DEMO_BOOKING_AMOUNT_MINOR}}": str(int(total * 100)),
+        "{{EPOCH}}": str(int(now.timestamp())),
+    }
+
     def replace(match: re.Match[str]) -> str:
-        if match.group(0) == "{{DEMO_BOOKING_ID}}":
-            return demo_booking_id
+        if match.group(0) in fixed:
+            return fixed[match.group(0)]
         kind, days, hour, minute = match.groups()
         day = (now.astimezone(DEMO_TIMEZONE) + timedelta(days=int(days))).date()
         if kind == "DATE":
@@ -41,12 +61,37 @@ def render_text(text: str, *, now: datetime, demo_booking_id: str = "") -> str:
 
 
 def load_event(
-    path: str | Path, *, now: datetime | None = None, demo_booking_id: str = ""
+    path: str | Path,
+    *,
+    now: datetime | None = None,
+    demo_booking_id: str = "",
+    demo_booking_total: str = "0.00",
 ) -> dict[str, Any]:
     """A sample event with its placeholders filled in."""
     text = Path(path).read_text()
-    rendered = render_text(text, now=now or datetime.now(UTC), demo_booking_id=demo_booking_id)
+    moment = now or datetime.now(UTC)
+    rendered = render_text(
+        text, now=moment, demo_booking_id=demo_booking_id, demo_booking_total=demo_booking_total
+    )
     event: dict[str, Any] = json.loads(rendered)
+    return sign_webhook(event, now=moment)
+
+
+def sign_webhook(event: dict[str, Any], *, now: datetime) -> dict[str, Any]:
+    """Replace a {{STRIPE_SIGNATURE}} header with Stripe's signature of the body, made with
+    STRIPE_WEBHOOK_SECRET (the first, if several): what Stripe would send."""
+    secret = os.environ.get("STRIPE_WEBHOOK_SECRET", "").split(",")[0].strip()
+    if not secret:
+        return event
+    payload = f"{int(now.timestamp())}.{event.get('body') or ''}"
+    digest = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    signature = f"t={int(now.timestamp())},v1={digest}"
+    for name in ("headers", "multiValueHeaders"):
+        for key, value in (event.get(name) or {}).items():
+            if value == SIGNATURE_PLACEHOLDER:
+                event[name][key] = signature
+            elif value == [SIGNATURE_PLACEHOLDER]:
+                event[name][key] = [signature]
     return event
 
 

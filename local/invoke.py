@@ -31,7 +31,13 @@ from local.lambda_runtime import (
     apply_environment,
     lambda_environment,
 )
-from local.stack import DemoLoader, demo_loader, local_region, state_dir
+from local.stack import (
+    DemoLoader,
+    demo_loader,
+    local_region,
+    local_services_environment,
+    state_dir,
+)
 from local.template import load_template
 
 
@@ -100,12 +106,13 @@ def main(
         attached = running_stack(state_dir())
         if attached is not None:
             print(f"Using the running local stack at {attached['base_url']}.", file=sys.stderr)
+            # Its Stripe emulator and email folder too.
             environment = lambda_environment(
                 template,
                 dynamodb_endpoint_url=attached["dynamodb_endpoint_url"],
                 region=region,
                 public_base_url=attached["base_url"],
-            )
+            ) | local_services_environment(attached)
             apply_environment(
                 environment, dummy_credentials=bool(attached.get("dynamodb_embedded"))
             )

@@ -17,8 +17,16 @@ from typing import IO, Any
 from local.template import REPO_ROOT
 
 STACK_COMMAND = (sys.executable, "-m", "local.stack")
-# Variables of the parent that would point the child at the parent's DynamoDB or URL.
-_NOT_INHERITED = ("DYNAMODB_ENDPOINT_URL", "PUBLIC_BASE_URL", "PORT", "LOCAL_STATE_DIR")
+# Variables of the parent that would point the child at the parent's services or URL.
+_NOT_INHERITED = (
+    "DYNAMODB_ENDPOINT_URL",
+    "PUBLIC_BASE_URL",
+    "PORT",
+    "STRIPE_PORT",
+    "STRIPE_API_BASE",
+    "MAIL_CAPTURE_DIR",
+    "LOCAL_STATE_DIR",
+)
 
 
 class StackDidNotStart(RuntimeError):

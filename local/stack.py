@@ -4,6 +4,10 @@
 
 DynamoDB is moto served from this process (or DYNAMODB_ENDPOINT_URL, e.g. DynamoDB Local), the
 tables come from template.yaml, and every function runs in this process behind the local API.
+Stripe is localstripe (local/stripe_emulator.py), on a free port (or STRIPE_PORT), sending its
+webhooks to the local API; the table's stream and the schedules invoke their functions as
+Lambda's event sources would (local/event_sources.py); emails are written to
+$LOCAL_STATE_DIR/outbox/ and listed at /_local/outbox.
 What it prints is also written to $LOCAL_STATE_DIR/demo.json (default .local/), which is how
 `make invoke` and the end-to-end tests find the running stack.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -20,15 +25,30 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
-from local.api import DEFAULT_PORT, ApiServer, LocalApi
+from local.api import DEFAULT_PORT, ApiServer, LocalApi, default_local_routes
 from local.dynamodb import DEFAULT_REGION, EmbeddedDynamoDB, create_tables, start_dynamodb
+from local.event_sources import (
+    ScheduleRunner,
+    StreamPoller,
+    scheduled_functions,
+    stream_subscriptions,
+)
 from local.lambda_runtime import (
     Handlers,
     add_project_to_sys_path,
     apply_environment,
     lambda_environment,
+)
+from local.stripe_emulator import (
+    BACS_ACCOUNT_FAILS,
+    BACS_ACCOUNT_SUCCEEDS,
+    BACS_SORT_CODE,
+    CARD_DECLINED,
+    CARD_SUCCEEDS,
+    StripeEmulator,
+    start_stripe_emulator,
 )
 from local.template import REPO_ROOT, load_template
 
@@ -52,11 +72,77 @@ class RunningStack:
     api_server: ApiServer
     dynamodb: EmbeddedDynamoDB | None  # None when DYNAMODB_ENDPOINT_URL names another one
     summary: dict[str, Any]
+    stripe: StripeEmulator | None = None
+    stream_poller: StreamPoller | None = None
+    schedule_runner: ScheduleRunner | None = None
 
     def stop(self) -> None:
-        self.api_server.stop()
-        if self.dynamodb is not None:
-            self.dynamodb.stop()
+        # Event sources first: they call functions that need the API's Stripe and DynamoDB.
+        _stop_all(
+            self.schedule_runner,
+            self.stream_poller,
+            self.api_server,
+            self.stripe,
+            self.dynamodb,
+        )
+
+
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+def _stop_all(*services: _Stoppable | None) -> None:
+    for service in services:
+        if service is not None:
+            service.stop()
+
+
+def stripe_summary(
+    emulator: StripeEmulator, *, base_url: str, webhook_secret: str
+) -> dict[str, Any]:
+    """What a developer (and `make invoke`) needs to know about the stack's Stripe."""
+    return {
+        "url": emulator.base_url,
+        "publishable_key": emulator.publishable_key,
+        "secret_key": emulator.secret_key,  # the emulator's, worthless anywhere else
+        "webhook_url": f"{base_url}/webhooks/stripe/",
+        "webhook_secret": webhook_secret,
+        "test_cards": [
+            {"number": CARD_SUCCEEDS, "outcome": "succeeds"},
+            {"number": CARD_DECLINED, "outcome": "declined"},
+        ],
+        "test_bank_accounts": [
+            {
+                "type": "bacs_debit",
+                "sort_code": BACS_SORT_CODE,
+                "account_number": BACS_ACCOUNT_SUCCEEDS,
+                "outcome": "processing, then succeeds",
+            },
+            {
+                "type": "bacs_debit",
+                "sort_code": BACS_SORT_CODE,
+                "account_number": BACS_ACCOUNT_FAILS,
+                "outcome": "processing, then fails",
+            },
+        ],
+        "outbox_url": f"{base_url}/_local/outbox",
+    }
+
+
+def local_services_environment(summary: Mapping[str, Any]) -> dict[str, str]:
+    """The variables that point the functions at a stack's Stripe emulator and email folder,
+    read from its summary (demo.json); none for a summary without them."""
+    stripe = summary.get("stripe")
+    if not isinstance(stripe, Mapping) or not summary.get("mail_capture_dir"):
+        return {}
+    return {
+        "BOOKING_LOCAL_MODE": "true",
+        "STRIPE_API_BASE": str(stripe["url"]),
+        "STRIPE_SECRET_KEY": str(stripe["secret_key"]),
+        "STRIPE_PUBLISHABLE_KEY": str(stripe["publishable_key"]),
+        "STRIPE_WEBHOOK_SECRET": str(stripe["webhook_secret"]),
+        "MAIL_CAPTURE_DIR": str(summary["mail_capture_dir"]),
+    }
 
 
 def start_stack(
@@ -66,34 +152,60 @@ def start_stack(
     load_demo_data: DemoLoader,
     dynamodb_endpoint_url: str | None = None,
     region: str = DEFAULT_REGION,
+    stripe_port: int = 0,
 ) -> RunningStack:
-    """Start DynamoDB, create the tables, load the demo data and serve the API.
+    """Start DynamoDB and Stripe, create the tables, load the demo data and serve the API.
 
     Returns once everything answers; demo.json is written last, so its presence means ready.
     """
     state.mkdir(parents=True, exist_ok=True)
     demo_file = state / "demo.json"
     demo_file.unlink(missing_ok=True)  # a stale one would point at a stack that is gone
+    outbox = state / "outbox"
 
     template = load_template()
-    api = LocalApi(Handlers(template, region=region))
+    handlers = Handlers(template, region=region)
+    api = LocalApi(handlers, local_routes=default_local_routes(outbox_dir=outbox))
     # Bound first: a busy port fails before anything else starts, and PORT=0 learns its port.
     api_server = ApiServer(api, port=port)
     dynamodb: EmbeddedDynamoDB | None = None
+    stripe: StripeEmulator | None = None
+    stream_poller: StreamPoller | None = None
+    schedule_runner: ScheduleRunner | None = None
     try:
         dynamodb = None if dynamodb_endpoint_url else start_dynamodb()
         endpoint_url = dynamodb.endpoint_url if dynamodb else dynamodb_endpoint_url
+        stripe = start_stripe_emulator(stripe_port)
+        stripe_section = stripe_summary(
+            stripe,
+            base_url=api_server.base_url,
+            webhook_secret="whsec_local_" + secrets.token_hex(16),
+        )
+        services = {"stripe": stripe_section, "mail_capture_dir": str(outbox)}
         environment = lambda_environment(
             template,
             dynamodb_endpoint_url=endpoint_url,
             region=region,
             public_base_url=api_server.base_url,
-        )
+        ) | local_services_environment(services)
         apply_environment(environment, dummy_credentials=dynamodb is not None)
+        outbox.mkdir(exist_ok=True)
+        stripe.register_webhook(stripe_section["webhook_url"], stripe_section["webhook_secret"])
         create_tables(endpoint_url, template, region)
+        # Before the demo data, as in AWS, where the mapping exists before anything is written.
+        stream_poller = StreamPoller(
+            handlers.invoke,
+            stream_subscriptions(template),
+            endpoint_url=endpoint_url,
+            region=region,
+        ).start()
+        schedule_runner = ScheduleRunner(
+            handlers.invoke, scheduled_functions(template), region=region
+        ).start()
         demo = dict(load_demo_data())
         api_server.start()
     except BaseException:
+        _stop_all(schedule_runner, stream_poller, stripe)
         api_server.server_close()
         if dynamodb is not None:
             dynamodb.stop()
@@ -104,10 +216,18 @@ def start_stack(
         "dynamodb_embedded": dynamodb is not None,
         "table_name": environment.get("TABLE_NAME"),
         **demo,
+        **services,
         "curl": curl_example(api_server.base_url, demo),
     }
     _write_atomically(demo_file, json.dumps(summary, indent=2, default=str) + "\n")
-    return RunningStack(api_server=api_server, dynamodb=dynamodb, summary=summary)
+    return RunningStack(
+        api_server=api_server,
+        dynamodb=dynamodb,
+        summary=summary,
+        stripe=stripe,
+        stream_poller=stream_poller,
+        schedule_runner=schedule_runner,
+    )
 
 
 def curl_example(base_url: str, demo: Mapping[str, Any]) -> str:
@@ -137,6 +257,19 @@ def print_summary(summary: Mapping[str, Any], demo_file: Path, out: TextIO) -> N
     ]
     if counts:
         print(f"Demo data: {', '.join(counts)}", file=out)
+    stripe = summary.get("stripe")
+    if isinstance(stripe, Mapping):
+        print(
+            f"\nStripe (localstripe): {stripe['url']}"
+            f"  publishable key: {stripe['publishable_key']}",
+            file=out,
+        )
+        cards = ", ".join(f"{card['number']} {card['outcome']}" for card in stripe["test_cards"])
+        print(f"  test cards: {cards} (any future expiry, any 3-digit CVC)", file=out)
+        print(f"  webhooks go to {stripe['webhook_url']}", file=out)
+        print(
+            f"Emails: {stripe['outbox_url']} (files in {summary.get('mail_capture_dir')})", file=out
+        )
     print(f"\nTry:\n  {summary['curl']}", file=out)
     print(f"\nAll of this is in {demo_file}. Ctrl-C to stop.", file=out, flush=True)
 
@@ -168,6 +301,7 @@ def main(*, load_demo_data: DemoLoader | None = None) -> int:
             load_demo_data=load_demo_data or (lambda: demo_loader()()),
             dynamodb_endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL") or None,
             region=local_region(),
+            stripe_port=int(os.environ.get("STRIPE_PORT") or 0),
         )
     except OSError as error:
         print(f"local stack: cannot start: {error}", file=sys.stderr)

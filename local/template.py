@@ -6,6 +6,7 @@ environment the handlers get are all read from it, never written down a second t
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -62,6 +63,19 @@ class Route:
 
 
 @dataclass(frozen=True)
+class StreamSource:
+    """One `Type: DynamoDB` event: the function reads a table's stream."""
+
+    table_id: str  # logical id of the table, from `!GetAtt <Table>.StreamArn`
+    starting_position: str = "LATEST"  # or TRIM_HORIZON
+    batch_size: int = 100  # Lambda's default for DynamoDB streams
+    # None: Lambda's default, retried until the records expire from the stream.
+    maximum_retry_attempts: int | None = None
+    # FilterCriteria.Filters[].Pattern, parsed; a record is delivered if any matches (or if none).
+    filter_patterns: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """An `AWS::Serverless::Function` and where its handler lives in this repository."""
 
@@ -72,6 +86,8 @@ class FunctionSpec:
     memory_size: int
     timeout_seconds: int
     environment: dict[str, str] = field(default_factory=dict)
+    stream_sources: tuple[StreamSource, ...] = ()
+    schedules: tuple[str, ...] = ()  # `Type: Schedule` expressions, e.g. "rate(5 minutes)"
 
 
 @dataclass(frozen=True)
@@ -171,13 +187,14 @@ def _function_spec(
     code_uri = str(properties["CodeUri"]).strip("/")
     module_name, _, handler_name = str(properties["Handler"]).rpartition(".")
     package = code_uri.replace("/", ".")
+    events: dict[str, Any] = properties.get("Events", {})
     routes = tuple(
         Route(
             method=str(event["Properties"]["Method"]).upper(),
             path=str(event["Properties"]["Path"]).rstrip("/") or "/",
             function_id=logical_id,
         )
-        for event in properties.get("Events", {}).values()
+        for event in events.values()
         if event.get("Type") == "Api"
     )
     return FunctionSpec(
@@ -188,6 +205,42 @@ def _function_spec(
         memory_size=int(properties.get("MemorySize", globals_function.get("MemorySize", 128))),
         timeout_seconds=int(properties.get("Timeout", globals_function.get("Timeout", 3))),
         environment=resolver.environment(properties),
+        stream_sources=tuple(
+            _stream_source(logical_id, event.get("Properties", {}))
+            for event in events.values()
+            if event.get("Type") == "DynamoDB"
+        ),
+        schedules=tuple(
+            str(event["Properties"]["Schedule"])
+            for event in events.values()
+            if event.get("Type") == "Schedule"
+            and event["Properties"].get("Enabled", True) is not False
+        ),
+    )
+
+
+def _stream_source(function_id: str, properties: dict[str, Any]) -> StreamSource:
+    stream = properties.get("Stream")
+    attribute = stream.get("Fn::GetAtt") if isinstance(stream, dict) else None
+    if isinstance(attribute, str):
+        attribute = attribute.split(".", 1)
+    if not isinstance(attribute, list) or len(attribute) != 2 or attribute[1] != "StreamArn":
+        raise ValueError(
+            f"{function_id}: the local stack reads only streams named as"
+            f" !GetAtt <Table>.StreamArn, not {stream!r}"
+        )
+    retries = properties.get("MaximumRetryAttempts")
+    filters = properties.get("FilterCriteria", {}).get("Filters", [])
+    return StreamSource(
+        table_id=str(attribute[0]),
+        starting_position=str(properties.get("StartingPosition", "LATEST")),
+        batch_size=int(properties.get("BatchSize", 100)),
+        # -1 is how CloudFormation spells Lambda's default: retry until the record expires.
+        maximum_retry_attempts=None if retries is None or int(retries) < 0 else int(retries),
+        filter_patterns=tuple(
+            json.loads(spec["Pattern"]) if isinstance(spec["Pattern"], str) else spec["Pattern"]
+            for spec in filters
+        ),
     )
 
 

@@ -6,7 +6,10 @@ The logic lives in `local/` so that the tests, the local API and `make invoke` s
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -19,6 +22,8 @@ from local.template import REPO_ROOT, load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+
+    from local.stripe_emulator import StripeEmulator
 
 REGION = "eu-central-1"
 _ENVIRONMENT_BEFORE: dict[str, str] = {}
@@ -92,3 +97,50 @@ def load_event() -> Callable[..., dict[str, Any]]:
         return render_event(path, demo_booking_id=demo_booking_id)
 
     return load
+
+
+@pytest.fixture(scope="session")
+def stripe_emulator() -> Iterator[StripeEmulator]:
+    """The Stripe emulator (localstripe) for the whole session; `payments_env` resets it."""
+    # Imported here: only the payment tests need aiohttp and localstripe.
+    from local.stripe_emulator import start_stripe_emulator
+
+    emulator = start_stripe_emulator()
+    yield emulator
+    emulator.stop()
+
+
+@dataclass(frozen=True)
+class PaymentsEnv:
+    emulator: StripeEmulator
+    webhook_secret: str
+    outbox_dir: Path  # where the functions write the emails they would send
+
+
+@pytest.fixture
+def payments_env(
+    dynamodb: EmbeddedDynamoDB,
+    stripe_emulator: StripeEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[PaymentsEnv]:
+    """The functions pointed at the emulator, emptied, and at a fresh folder for their emails."""
+    from booking_core.settings import get_settings
+
+    stripe_emulator.reset()
+    webhook_secret = "whsec_test_" + secrets.token_hex(16)
+    outbox_dir = tmp_path / "outbox"
+    outbox_dir.mkdir()
+    environment = {
+        "BOOKING_LOCAL_MODE": "true",
+        "STRIPE_SECRET_KEY": stripe_emulator.secret_key,
+        "STRIPE_PUBLISHABLE_KEY": stripe_emulator.publishable_key,
+        "STRIPE_API_BASE": stripe_emulator.base_url,
+        "STRIPE_WEBHOOK_SECRET": webhook_secret,
+        "MAIL_CAPTURE_DIR": str(outbox_dir),
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield PaymentsEnv(stripe_emulator, webhook_secret, outbox_dir)
+    get_settings.cache_clear()

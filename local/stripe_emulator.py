@@ -1,0 +1,516 @@
+"""Stripe for the local stack and the tests: localstripe served from a thread of this process.
+
+localstripe is a stateful Stripe emulator that the real `stripe` SDK talks to over HTTP. It is
+patched here, once per process, where our code relies on something Stripe does that localstripe
+does not; each patch says which Stripe behaviour it adds.
+
+    emulator = start_stripe_emulator()
+    client = stripe.StripeClient(emulator.secret_key, base_addresses={"api": emulator.base_url})
+    emulator.register_webhook("http://127.0.0.1:3000/webhooks/stripe/", "whsec_...")
+
+Events reach the registered endpoints about a second after the request that caused them,
+signed like Stripe's (`Stripe-Signature: t=...,v1=...`). Bank debits (sepa_debit, bacs_debit)
+stay `processing` for half a second before they succeed or fail.
+
+localstripe keeps its objects and webhook endpoints in module-level state, so the emulators of
+one process share them: `reset()` empties them for all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import re
+import secrets
+import threading
+import urllib.parse
+import urllib.request
+import warnings
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+with warnings.catch_warnings():
+    # localstripe's routes are plain functions, which aiohttp deprecates (and wraps) on import.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from localstripe import resources, server, webhooks
+    from localstripe.errors import UserError
+
+# Stripe's test numbers that the emulator honours.
+CARD_SUCCEEDS = "4242424242424242"
+CARD_DECLINED = "4000000000000341"  # creating the PaymentMethod works; charging it is declined
+BACS_SORT_CODE = "108800"
+BACS_ACCOUNT_SUCCEEDS = "00012345"
+BACS_ACCOUNT_FAILS = "90012345"  # processing, then payment_intent.payment_failed
+
+REFUND_REASONS = (None, "duplicate", "fraudulent", "requested_by_customer")
+# Stripe keeps an idempotent response for 24 hours; the emulator keeps this many.
+IDEMPOTENT_RESPONSES_KEPT = 10_000
+# Statuses Stripe does not save for a key: the request was rejected before it ran.
+_NOT_SAVED = {400, 401, 404, 409, 429}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class StripeEmulator:
+    """localstripe on 127.0.0.1, served by its own event loop in a daemon thread."""
+
+    def __init__(self, port: int = 0) -> None:
+        _patch_localstripe()
+        self.secret_key = "sk_test_local_" + secrets.token_hex(12)
+        self.publishable_key = "pk_test_local_" + secrets.token_hex(12)
+        self._webhook_ids: set[str] = set()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="stripe-emulator", daemon=True
+        )
+        self._thread.start()
+        self._runner = web.AppRunner(_application(), access_log=None)
+        self._stopped = False
+        try:
+            self._run(self._runner.setup())
+            self._run(web.TCPSite(self._runner, "127.0.0.1", port).start())
+        except BaseException:
+            self._close_loop()
+            raise
+        host, bound_port = self._runner.addresses[0][:2]
+        self.base_url = f"http://{host}:{bound_port}"
+
+    def register_webhook(self, url: str, secret: str, webhook_id: str = "local") -> None:
+        """Send every event to `url`, signed with `secret`, as a Stripe webhook endpoint does."""
+        request = urllib.request.Request(  # noqa: S310 - the emulator's own http URL
+            f"{self.base_url}/_config/webhooks/{urllib.parse.quote(webhook_id, safe='')}",
+            data=urllib.parse.urlencode({"url": url, "secret": secret}).encode("ascii"),
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+            pass
+        self._webhook_ids.add(webhook_id)
+
+    def reset(self) -> None:
+        """Forget every object, webhook endpoint and idempotency key; drop undelivered events."""
+        self._run(_reset())
+
+    def stop(self) -> None:
+        """Stop serving and remove the webhook endpoints this emulator registered."""
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            self._run(_unregister_webhooks(set(self._webhook_ids)))
+            self._run(self._runner.cleanup())
+            self._run(_cancel_localstripe_tasks())
+        finally:
+            self._close_loop()
+
+    def _run(self, awaitable: Awaitable[Any], timeout: float = 30) -> Any:
+        return asyncio.run_coroutine_threadsafe(_awaited(awaitable), self._loop).result(timeout)
+
+    def _close_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+
+def start_stripe_emulator(port: int = 0) -> StripeEmulator:
+    """Serve the Stripe emulator on 127.0.0.1:`port` (0 picks a free port); ready on return."""
+    return StripeEmulator(port)
+
+
+# ---- the server -----------------------------------------------------------------------------
+
+
+def _application() -> web.Application:
+    """localstripe's routes in an application of this emulator's own, with the middlewares
+    that add Connect accounts and idempotency keys."""
+    app = web.Application(
+        middlewares=[
+            server.error_middleware,
+            server.auth_middleware,
+            _connect_account_middleware,
+            _idempotency_middleware,
+        ]
+    )
+    app.on_response_prepare.append(server.add_cors_headers)
+    # localstripe bound its extra routes (confirm, capture, ...) to the methods as they were at
+    # import; they are bound again here, so that the patched methods serve them.
+    extra_apis = {(method, url): func for method, url, func in resources.extra_apis}
+    for route in server.app.router.routes():
+        url = route.resource.canonical if route.resource is not None else None
+        if url is None:
+            continue
+        func = extra_apis.get((route.method, url))
+        handler = route.handler if func is None else server.api_extra(_current(func), url)
+        app.router.add_route(route.method, url, handler)
+    return app
+
+
+def _current(func: Any) -> Any:
+    owner = getattr(func, "__self__", None)
+    return func if owner is None else getattr(owner, func.__name__)
+
+
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+async def _reset() -> None:
+    await _cancel_localstripe_tasks()
+    resources.store.clear()
+    webhooks._webhooks.clear()
+    _idempotent_responses.clear()
+    _in_flight.clear()
+
+
+async def _unregister_webhooks(webhook_ids: set[str]) -> None:
+    for webhook_id in webhook_ids:
+        webhooks._webhooks.pop(webhook_id, None)
+
+
+_LOCALSTRIPE_FILES = str(Path(resources.__file__).parent)
+
+
+async def _cancel_localstripe_tasks() -> None:
+    # Undelivered webhooks and unsettled bank debits: localstripe's own coroutines.
+    for task in asyncio.all_tasks():
+        code = getattr(task.get_coro(), "cr_code", None)
+        if code is not None and code.co_filename.startswith(_LOCALSTRIPE_FILES):
+            task.cancel()
+
+
+# ---- Connect: the Stripe-Account header -----------------------------------------------------
+
+# The connected account the current request acts for (its Stripe-Account header), if any.
+_request_account: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "stripe_account", default=None
+)
+
+
+@web.middleware
+async def _connect_account_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    token = _request_account.set(request.headers.get("Stripe-Account") or None)
+    try:
+        return await handler(request)
+    finally:
+        _request_account.reset(token)
+
+
+# ---- idempotency keys -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _SavedResponse:
+    path: str
+    parameters: Any
+    status: int
+    body: bytes
+    content_type: str
+
+
+# (account, key) -> the first response; Stripe scopes keys to the account, not the endpoint.
+_idempotent_responses: OrderedDict[tuple[str | None, str], _SavedResponse] = OrderedDict()
+_in_flight: set[tuple[str | None, str]] = set()
+
+
+@web.middleware
+async def _idempotency_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    key = request.headers.get("Idempotency-Key")
+    if request.method != "POST" or not key:
+        return await _handled(request, handler)
+    scope = (request.headers.get("Stripe-Account") or None, key)
+    parameters = _parameters(await request.read(), request.content_type)
+    saved = _idempotent_responses.get(scope)
+    if saved is not None:
+        if saved.path != request.path:
+            return _idempotency_error(
+                400,
+                "Keys for idempotent requests can only be used for the same endpoint they were"
+                f" first used for ('{saved.path}' vs '{request.path}'). Try using a key other"
+                f" than '{key}' if you meant to execute a different request.",
+            )
+        if saved.parameters != parameters:
+            return _idempotency_error(
+                400,
+                "Keys for idempotent requests can only be used with the same parameters they"
+                f" were first used with. Try using a key other than '{key}' if you meant to"
+                " execute a different request.",
+            )
+        return web.Response(
+            status=saved.status,
+            body=saved.body,
+            content_type=saved.content_type,
+            headers={"Idempotent-Replayed": "true", "Idempotency-Key": key},
+        )
+    if scope in _in_flight:
+        return _idempotency_error(
+            409,
+            "There is currently another in-progress request using this Idempotent Key (that"
+            " probably means you submitted twice, and the other request is still going"
+            f" through): {key}. Please try again later.",
+        )
+    _in_flight.add(scope)
+    try:
+        response = await _handled(request, handler)
+    finally:
+        _in_flight.discard(scope)
+    body = response.body if isinstance(response, web.Response) else None
+    if isinstance(body, bytes) and response.status not in _NOT_SAVED:
+        _idempotent_responses[scope] = _SavedResponse(
+            request.path, parameters, response.status, body, response.content_type
+        )
+        while len(_idempotent_responses) > IDEMPOTENT_RESPONSES_KEPT:
+            _idempotent_responses.popitem(last=False)
+    response.headers["Idempotency-Key"] = key
+    return response
+
+
+async def _handled(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except UserError as error:
+        response: web.StreamResponse = error.to_response()
+        return response
+
+
+def _parameters(body: bytes, content_type: str) -> Any:
+    text = body.decode("utf-8", errors="replace")
+    if content_type == "application/json":
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return sorted(urllib.parse.parse_qsl(text, keep_blank_values=True))
+
+
+def _idempotency_error(status: int, message: str) -> web.Response:
+    return web.json_response(
+        {"error": {"type": "idempotency_error", "message": message}}, status=status
+    )
+
+
+# ---- the patches ----------------------------------------------------------------------------
+
+_patch_lock = threading.Lock()
+_patched = False
+
+
+def _patch_localstripe() -> None:
+    """Apply the patches below, once per process."""
+    global _patched
+    with _patch_lock:
+        if _patched:
+            return
+        _keep_state_in_memory()
+        _accept_payment_intent_parameters()
+        _refer_to_the_latest_charge_by_id()
+        _decline_cards_with_card_errors()
+        _refund_with_reasons_and_charge_refunded_events()
+        _debit_bank_accounts_asynchronously()
+        _tag_events_with_their_connected_account()
+        _patched = True
+
+
+def _keep_state_in_memory() -> None:
+    # Stripe's state is per account: no pickle in /tmp shared by every process on the machine.
+    resources.Store.dump_to_disk = lambda self: None
+    resources.Store.try_load_from_disk = lambda self: None
+
+
+def _accept_payment_intent_parameters() -> None:
+    create = resources.PaymentIntent.__init__
+    confirm = resources.PaymentIntent._api_confirm.__func__
+
+    def __init__(
+        self: Any,
+        application_fee_amount: Any = None,
+        description: Any = None,
+        mandate_data: Any = None,
+        payment_method_types: Any = None,
+        allowed_payment_method_types: Any = None,
+        automatic_payment_methods: Any = None,
+        **data: Any,
+    ) -> None:
+        fee = resources.try_convert_to_int(application_fee_amount)
+        if fee is not None and (type(fee) is not int or fee < 0):
+            raise UserError(400, "Invalid integer", {"param": "application_fee_amount"})
+        if description is not None and type(description) is not str:
+            raise UserError(400, "Invalid string", {"param": "description"})
+        types = allowed_payment_method_types or payment_method_types or ["card"]
+        if type(types) is not list:
+            raise UserError(400, "Invalid array", {"param": "allowed_payment_method_types"})
+        automatic = automatic_payment_methods
+        if automatic is not None and type(automatic) is not dict:
+            raise UserError(400, "Invalid object", {"param": "automatic_payment_methods"})
+        create(self, **data)
+        self.application_fee_amount = fee
+        self.description = description
+        self.payment_method_types = types
+        self.automatic_payment_methods = automatic and {
+            "enabled": resources.try_convert_to_bool(automatic.get("enabled"))
+        }
+
+    def _api_confirm(cls: Any, id: str, mandate_data: Any = None, **data: Any) -> Any:
+        return confirm(cls, id, **data)
+
+    # Stripe's PaymentIntent takes a platform fee (Connect), a description, a bank mandate and
+    # the payment method types (the SDK's allowed_payment_method_types), and returns them.
+    resources.PaymentIntent.__init__ = __init__
+    # Confirming a bank debit carries the customer's mandate.
+    resources.PaymentIntent._api_confirm = classmethod(_api_confirm)
+
+
+def _refer_to_the_latest_charge_by_id() -> None:
+    export = resources.PaymentIntent._export
+
+    def _export(self: Any, expand: Any = None) -> Any:
+        exported = export(self, expand=expand)
+        expanded = any(str(path).split(".")[0] == "latest_charge" for path in expand or [])
+        if isinstance(exported.get("latest_charge"), dict) and not expanded:
+            exported["latest_charge"] = exported["latest_charge"]["id"]
+        return exported
+
+    # Stripe's PaymentIntent names its latest charge by id, unless asked to expand it.
+    resources.PaymentIntent._export = _export
+
+
+def _decline_cards_with_card_errors() -> None:
+    raise_failure = resources.Charge._raise_failure
+
+    def _raise_failure(self: Any) -> None:
+        try:
+            raise_failure(self)
+        except UserError as error:
+            details = error.body["error"]
+            details.update(type="card_error", decline_code="generic_decline")
+            if self.payment_intent:
+                intent = resources.PaymentIntent._api_retrieve(self.payment_intent)
+                details["payment_intent"] = intent._export()
+            raise
+
+    # Stripe's decline is a card_error with a decline code and the PaymentIntent.
+    resources.Charge._raise_failure = _raise_failure
+
+
+def _refund_with_reasons_and_charge_refunded_events() -> None:
+    create = resources.Refund.__init__
+
+    def __init__(
+        self: Any, reason: Any = None, refund_application_fee: Any = None, **data: Any
+    ) -> None:
+        if reason not in REFUND_REASONS:
+            raise UserError(400, "Invalid reason", {"param": "reason"})
+        create(self, **data)
+        self.reason = reason
+        charge = resources.Charge._api_retrieve(self.charge)
+        webhooks.schedule_webhook(resources.Event("charge.refunded", charge))
+
+    # Stripe refunds take a reason (and the Connect fee flag) and send charge.refunded.
+    resources.Refund.__init__ = __init__
+
+
+def _debit_bank_accounts_asynchronously() -> None:
+    create = resources.PaymentMethod.__init__
+    is_declined = resources.PaymentMethod._charging_is_declined
+    is_async = resources.Charge._is_async_payment_method
+    initialize = resources.Charge._initialize_charge
+
+    def __init__(
+        self: Any,
+        type: Any = None,
+        billing_details: Any = None,
+        **data: Any,
+    ) -> None:
+        if type == "bacs_debit":
+            _create_bacs_debit(self, billing_details, **data)
+        else:
+            create(self, type=type, billing_details=billing_details, **data)
+        self.billing_details = _billing_details(self.billing_details)
+
+    def _charging_is_declined(self: Any) -> bool:
+        if getattr(self, "type", None) == "bacs_debit":
+            return bool(self._bacs_account_number == BACS_ACCOUNT_FAILS)
+        return bool(is_declined(self))
+
+    def _is_async_payment_method(self: Any) -> bool:
+        method = resources.PaymentMethod._api_retrieve(self.payment_method)
+        return bool(is_async(self) or method.type == "bacs_debit")
+
+    def _initialize_charge(
+        self: Any, on_success: Any = None, on_failure_now: Any = None, on_failure_later: Any = None
+    ) -> None:
+        initialize(self, on_success, on_failure_now, on_failure_later)
+        if self.status == "succeeded" and self.captured and self._is_async_payment_method():
+            self.status = "pending"  # until localstripe's settlement callback runs
+
+    # Stripe's Bacs Direct Debit PaymentMethods, with its test account numbers.
+    resources.PaymentMethod.__init__ = __init__
+    resources.PaymentMethod._charging_is_declined = _charging_is_declined
+    # Bank debits settle later: the PaymentIntent is processing until the webhook.
+    resources.Charge._is_async_payment_method = _is_async_payment_method
+    resources.Charge._initialize_charge = _initialize_charge
+
+
+def _create_bacs_debit(
+    method: Any, billing_details: Any, bacs_debit: Any = None, metadata: Any = None, **data: Any
+) -> None:
+    if data:
+        raise UserError(400, "Unexpected " + ", ".join(data))
+    details = bacs_debit if isinstance(bacs_debit, dict) else {}
+    account_number = str(details.get("account_number", ""))
+    sort_code = re.sub(r"[\s-]", "", str(details.get("sort_code", "")))
+    if not re.fullmatch(r"\d{8}", account_number):
+        raise UserError(400, "Invalid account number", {"param": "bacs_debit[account_number]"})
+    if not re.fullmatch(r"\d{6}", sort_code):
+        raise UserError(400, "Invalid sort code", {"param": "bacs_debit[sort_code]"})
+    if billing_details is not None and not isinstance(billing_details, dict):
+        raise UserError(400, "Invalid billing_details", {"param": "billing_details"})
+    resources.StripeObject.__init__(method)
+    method.type = "bacs_debit"
+    method.billing_details = billing_details or {}
+    method._bacs_account_number = account_number
+    method.bacs_debit = {
+        "fingerprint": resources.fingerprint(sort_code + account_number),
+        "last4": account_number[-4:],
+        "sort_code": sort_code,
+    }
+    method.customer = None
+    method.metadata = metadata or {}
+
+
+_ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
+
+
+def _billing_details(given: Any) -> Any:
+    # Stripe returns every billing field, null when unknown.
+    if not isinstance(given, dict):
+        return given
+    address = given.get("address")
+    if isinstance(address, dict):
+        address = {name: address.get(name) for name in _ADDRESS_FIELDS} | address
+    return {"email": None, "name": None, "phone": None} | given | {"address": address}
+
+
+def _tag_events_with_their_connected_account() -> None:
+    create_object = resources.StripeObject.__init__
+    create_event = resources.Event.__init__
+
+    def __init__(self: Any, id: Any = None) -> None:
+        create_object(self, id)
+        self._stripe_account = _request_account.get()
+
+    def event_init(self: Any, type: Any, data: Any) -> None:
+        account = getattr(data, "_stripe_account", None) or _request_account.get()
+        create_event(self, type, data)
+        if account:
+            self.account = account
+
+    # An object belongs to the connected account whose request created it...
+    resources.StripeObject.__init__ = __init__
+    # ...and Stripe's events about it carry that account, as Connect webhooks do.
+    resources.Event.__init__ = event_init

@@ -1,0 +1,532 @@
+"""The Stripe emulator as our code meets it: the stripe SDK, signed webhooks, the local stack."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import signal
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import stripe
+from stripe.params import (
+    PaymentIntentConfirmParams,
+    PaymentIntentCreateParams,
+    PaymentMethodCreateParams,
+)
+
+from local.process import StackProcess, start_stack_process
+from local.stack import GOODBYE
+from local.stripe_emulator import (
+    BACS_ACCOUNT_FAILS,
+    BACS_ACCOUNT_SUCCEEDS,
+    BACS_SORT_CODE,
+    CARD_DECLINED,
+    CARD_SUCCEEDS,
+    StripeEmulator,
+    start_stripe_emulator,
+)
+
+WEBHOOK_TIMEOUT = 10.0
+CONFIRM_WITH_MANDATE: PaymentIntentConfirmParams = {
+    "mandate_data": {"customer_acceptance": {"type": "offline"}}
+}
+BILLING_DETAILS: Any = {
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "address": {
+        "line1": "1 Court Road",
+        "city": "London",
+        "postal_code": "N1 1AA",
+        "country": "GB",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    headers: dict[str, str]
+    body: bytes
+
+
+class WebhookReceiver(ThreadingHTTPServer):
+    """A webhook endpoint that records what it is sent and answers 200."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.deliveries: list[Delivery] = []
+        super().__init__(("127.0.0.1", 0), _RecordingHandler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}/webhooks/stripe/"
+
+    def wait_for(self, event_type: str, secret: str) -> tuple[stripe.Event, Delivery]:
+        """The first delivered event of `event_type`, its signature verified with `secret`."""
+        deadline = time.monotonic() + WEBHOOK_TIMEOUT
+        while time.monotonic() < deadline:
+            for delivery in list(self.deliveries):
+                if json.loads(delivery.body)["type"] == event_type:
+                    event = stripe.Webhook.construct_event(
+                        delivery.body.decode("utf-8"), delivery.headers["Stripe-Signature"], secret
+                    )
+                    return event, delivery
+            time.sleep(0.05)
+        types = [json.loads(delivery.body)["type"] for delivery in self.deliveries]
+        raise AssertionError(f"no {event_type} webhook within {WEBHOOK_TIMEOUT} s; got {types}")
+
+
+class _RecordingHandler(BaseHTTPRequestHandler):
+    server: WebhookReceiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.deliveries.append(Delivery(dict(self.headers.items()), body))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Stripe:
+    client: stripe.StripeClient
+    emulator: StripeEmulator
+    webhooks: WebhookReceiver
+    webhook_secret: str
+
+
+@pytest.fixture
+def local_stripe(stripe_emulator: StripeEmulator) -> Iterator[Stripe]:
+    """The emulator, emptied, with a webhook endpoint of the test's own and an SDK client."""
+    stripe_emulator.reset()
+    receiver = WebhookReceiver()
+    thread = threading.Thread(target=receiver.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    secret = "whsec_test_" + secrets.token_hex(16)
+    stripe_emulator.register_webhook(receiver.url, secret, webhook_id="test")
+    client = stripe.StripeClient(
+        stripe_emulator.secret_key,
+        base_addresses={"api": stripe_emulator.base_url},
+        max_network_retries=0,
+    )
+    yield Stripe(client, stripe_emulator, receiver, secret)
+    stripe_emulator.reset()
+    receiver.shutdown()
+    receiver.server_close()
+    thread.join(timeout=5)
+
+
+def card(client: stripe.StripeClient, number: str) -> stripe.PaymentMethod:
+    return client.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+            "billing_details": BILLING_DETAILS,
+        }
+    )
+
+
+def card_payment(
+    client: stripe.StripeClient,
+    amount: int = 2400,
+    *,
+    description: str | None = None,
+    application_fee_amount: int | None = None,
+) -> str:
+    params: PaymentIntentCreateParams = {
+        "amount": amount,
+        "currency": "gbp",
+        "allowed_payment_method_types": ["card"],
+    }
+    if description is not None:
+        params["description"] = description
+    if application_fee_amount is not None:
+        params["application_fee_amount"] = application_fee_amount
+    return client.v1.payment_intents.create(params=params).id
+
+
+def paid_with(client: stripe.StripeClient, number: str, amount: int = 2400) -> stripe.PaymentIntent:
+    intent_id = card_payment(client, amount)
+    client.v1.payment_intents.update(intent_id, params={"payment_method": card(client, number).id})
+    return client.v1.payment_intents.confirm(intent_id)
+
+
+def test_a_card_payment_with_the_4242_card_succeeds_and_sends_a_signed_webhook(
+    local_stripe: Stripe,
+) -> None:
+    # Given a PaymentIntent for £24 with the 4242 card attached
+    client = local_stripe.client
+    intent_id = card_payment(client, 2400, description="Court 1, Saturday 10:00")
+    method = card(client, CARD_SUCCEEDS)
+    client.v1.payment_intents.update(intent_id, params={"payment_method": method.id})
+
+    # When it is confirmed
+    intent = client.v1.payment_intents.confirm(intent_id)
+
+    # Then it succeeded, names its charge by id, and a signed payment_intent.succeeded arrives
+    assert intent.status == "succeeded"
+    assert intent.description == "Court 1, Saturday 10:00"
+    assert intent.payment_method_types == ["card"]
+    assert isinstance(intent.latest_charge, str)
+    assert intent.latest_charge.startswith("ch_")
+    event, delivery = local_stripe.webhooks.wait_for(
+        "payment_intent.succeeded", local_stripe.webhook_secret
+    )
+    assert delivery.headers["Stripe-Signature"].startswith("t=")
+    assert event.data.object["id"] == intent_id
+    assert event.data.object["amount"] == 2400
+
+
+def test_a_webhook_signed_with_another_secret_does_not_verify(local_stripe: Stripe) -> None:
+    # Given a delivered webhook
+    paid_with(local_stripe.client, CARD_SUCCEEDS)
+    _, delivery = local_stripe.webhooks.wait_for(
+        "payment_intent.succeeded", local_stripe.webhook_secret
+    )
+
+    # When it is verified with a different endpoint secret
+    # Then the signature is refused
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.Webhook.construct_event(
+            delivery.body.decode("utf-8"), delivery.headers["Stripe-Signature"], "whsec_other"
+        )
+
+
+def test_the_declined_card_raises_a_card_error_and_sends_payment_failed(
+    local_stripe: Stripe,
+) -> None:
+    # Given a PaymentIntent with the 0341 card attached (attaching works, charging does not)
+    client = local_stripe.client
+    intent_id = card_payment(client)
+    client.v1.payment_intents.update(
+        intent_id, params={"payment_method": card(client, CARD_DECLINED).id}
+    )
+
+    # When it is confirmed
+    with pytest.raises(stripe.CardError) as declined:
+        client.v1.payment_intents.confirm(intent_id)
+
+    # Then the SDK raises Stripe's card error, and payment_intent.payment_failed is sent
+    assert declined.value.user_message == "Your card was declined."
+    assert declined.value.code == "card_declined"
+    assert declined.value.error is not None
+    assert declined.value.error.type == "card_error"
+    event, _ = local_stripe.webhooks.wait_for(
+        "payment_intent.payment_failed", local_stripe.webhook_secret
+    )
+    assert event.data.object["id"] == intent_id
+    assert event.data.object["status"] == "requires_payment_method"
+    assert event.data.object["last_payment_error"]["code"] == "card_declined"
+
+
+def test_the_application_fee_amount_is_kept_on_the_payment_intent(local_stripe: Stripe) -> None:
+    # Given a platform fee of £2.40 on a £24 payment
+    client = local_stripe.client
+
+    # When the PaymentIntent is created and read back
+    intent_id = card_payment(client, 2400, application_fee_amount=240)
+    intent = client.v1.payment_intents.retrieve(intent_id)
+
+    # Then the fee is on it, as an amount in minor units
+    assert intent.application_fee_amount == 240
+
+
+def test_events_of_a_connected_account_carry_its_id(local_stripe: Stripe) -> None:
+    # Given a PaymentIntent created and confirmed for a connected account
+    client = local_stripe.client
+    connect: stripe.RequestOptions = {"stripe_account": "acct_1VenueLocal"}
+    method = card(client, CARD_SUCCEEDS)
+    intent = client.v1.payment_intents.create(
+        params={"amount": 1800, "currency": "gbp", "payment_method": method.id},
+        options=connect,
+    )
+
+    # When it is confirmed
+    client.v1.payment_intents.confirm(intent.id, options=connect)
+
+    # Then its event names the account, as Stripe's Connect events do
+    event, _ = local_stripe.webhooks.wait_for(
+        "payment_intent.succeeded", local_stripe.webhook_secret
+    )
+    assert event.account == "acct_1VenueLocal"
+
+
+def test_an_event_without_a_connected_account_has_no_account(local_stripe: Stripe) -> None:
+    # Given a payment on the platform account itself
+    # When it succeeds
+    paid_with(local_stripe.client, CARD_SUCCEEDS)
+
+    # Then its event has no account
+    event, _ = local_stripe.webhooks.wait_for(
+        "payment_intent.succeeded", local_stripe.webhook_secret
+    )
+    assert "account" not in event
+
+
+def test_a_retried_request_with_the_same_idempotency_key_gets_the_first_answer(
+    local_stripe: Stripe,
+) -> None:
+    # Given a PaymentIntent created with an idempotency key
+    client = local_stripe.client
+    params: PaymentIntentCreateParams = {"amount": 3000, "currency": "gbp"}
+    options: stripe.RequestOptions = {"idempotency_key": "booking-42-intent"}
+    first = client.v1.payment_intents.create(params=params, options=options)
+
+    # When the same request is sent again with the same key
+    again = client.v1.payment_intents.create(params=params, options=options)
+
+    # Then Stripe replays the first answer instead of creating a second PaymentIntent
+    assert again.id == first.id
+    assert again.last_response is not None
+    assert again.last_response.headers["Idempotent-Replayed"] == "true"
+
+
+def test_reusing_an_idempotency_key_with_other_parameters_is_an_idempotency_error(
+    local_stripe: Stripe,
+) -> None:
+    # Given a PaymentIntent created with an idempotency key
+    client = local_stripe.client
+    options: stripe.RequestOptions = {"idempotency_key": "booking-43-intent"}
+    client.v1.payment_intents.create(params={"amount": 3000, "currency": "gbp"}, options=options)
+
+    # When the key is used again for a different amount
+    with pytest.raises(stripe.IdempotencyError) as reused:
+        client.v1.payment_intents.create(
+            params={"amount": 3500, "currency": "gbp"}, options=options
+        )
+
+    # Then Stripe refuses it
+    assert "same parameters" in str(reused.value.user_message)
+
+
+@pytest.mark.parametrize(
+    "method_params",
+    [
+        {"type": "sepa_debit", "sepa_debit": {"iban": "DE89370400440532013000"}},
+        {
+            "type": "bacs_debit",
+            "bacs_debit": {"sort_code": BACS_SORT_CODE, "account_number": BACS_ACCOUNT_SUCCEEDS},
+        },
+    ],
+    ids=["sepa_debit", "bacs_debit"],
+)
+def test_a_bank_debit_is_processing_and_then_succeeds(
+    local_stripe: Stripe, method_params: PaymentMethodCreateParams
+) -> None:
+    # Given a bank debit PaymentMethod and a PaymentIntent using it
+    client = local_stripe.client
+    method = client.v1.payment_methods.create(
+        params=method_params | {"billing_details": BILLING_DETAILS}
+    )
+    intent = client.v1.payment_intents.create(
+        params={
+            "amount": 5000,
+            "currency": "gbp",
+            "allowed_payment_method_types": [method.type],
+            "payment_method": method.id,
+        }
+    )
+
+    # When it is confirmed with the customer's mandate
+    confirmed = client.v1.payment_intents.confirm(intent.id, params=CONFIRM_WITH_MANDATE)
+
+    # Then it is processing, and later succeeded with payment_intent.succeeded
+    assert confirmed.status == "processing"
+    event, _ = local_stripe.webhooks.wait_for(
+        "payment_intent.succeeded", local_stripe.webhook_secret
+    )
+    assert event.data.object["id"] == intent.id
+    assert client.v1.payment_intents.retrieve(intent.id).status == "succeeded"
+
+
+def test_a_bacs_payment_method_shows_only_the_last_digits_and_the_sort_code(
+    local_stripe: Stripe,
+) -> None:
+    # Given Bacs account details
+    sort_code, account_number = "10-88-00", BACS_ACCOUNT_SUCCEEDS
+
+    # When a PaymentMethod is created from them
+    method = local_stripe.client.v1.payment_methods.create(
+        params={
+            "type": "bacs_debit",
+            "bacs_debit": {"sort_code": sort_code, "account_number": account_number},
+            "billing_details": BILLING_DETAILS,
+        }
+    )
+
+    # Then it shows what Stripe shows, and the billing details
+    assert method.type == "bacs_debit"
+    assert method.bacs_debit is not None
+    assert method.bacs_debit.last4 == "2345"
+    assert method.bacs_debit.sort_code == "108800"
+    assert method.bacs_debit.fingerprint
+    assert method.billing_details.email == "ada@example.com"
+    assert method.billing_details.address is not None
+    assert method.billing_details.address.postal_code == "N1 1AA"
+
+
+def test_a_bacs_debit_from_the_failing_test_account_fails_after_processing(
+    local_stripe: Stripe,
+) -> None:
+    # Given a PaymentIntent paid from Stripe's failing Bacs test account
+    client = local_stripe.client
+    method = client.v1.payment_methods.create(
+        params={
+            "type": "bacs_debit",
+            "bacs_debit": {"sort_code": BACS_SORT_CODE, "account_number": BACS_ACCOUNT_FAILS},
+            "billing_details": BILLING_DETAILS,
+        }
+    )
+
+    # When it is created and confirmed in one request
+    intent = client.v1.payment_intents.create(
+        params={
+            "amount": 5000,
+            "currency": "gbp",
+            "payment_method": method.id,
+            "confirm": True,
+            "mandate_data": {"customer_acceptance": {"type": "offline"}},
+        }
+    )
+
+    # Then it is processing at first, and payment_intent.payment_failed follows
+    assert intent.status == "processing"
+    event, _ = local_stripe.webhooks.wait_for(
+        "payment_intent.payment_failed", local_stripe.webhook_secret
+    )
+    assert event.data.object["id"] == intent.id
+    assert client.v1.payment_intents.retrieve(intent.id).status == "requires_payment_method"
+
+
+def test_a_refund_sends_charge_refunded_with_the_amount_refunded(local_stripe: Stripe) -> None:
+    # Given a succeeded £24 card payment
+    client = local_stripe.client
+    intent = paid_with(client, CARD_SUCCEEDS, amount=2400)
+
+    # When all of it is refunded, with a reason
+    refund = client.v1.refunds.create(
+        params={
+            "payment_intent": intent.id,
+            "reason": "requested_by_customer",
+            "refund_application_fee": True,
+        }
+    )
+
+    # Then the refund keeps its reason, and charge.refunded shows the charge fully refunded
+    assert refund.reason == "requested_by_customer"
+    assert refund.amount == 2400
+    event, _ = local_stripe.webhooks.wait_for("charge.refunded", local_stripe.webhook_secret)
+    charge = event.data.object
+    assert charge["id"] == intent.latest_charge
+    assert charge["payment_intent"] == intent.id
+    assert charge["amount_refunded"] == 2400
+    assert charge["refunded"] is True
+
+
+def test_a_partial_refund_is_not_a_full_one(local_stripe: Stripe) -> None:
+    # Given a succeeded £24 card payment
+    client = local_stripe.client
+    intent = paid_with(client, CARD_SUCCEEDS, amount=2400)
+
+    # When £10 of it is refunded
+    client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 1000})
+
+    # Then charge.refunded says £10 refunded, and the charge not (fully) refunded
+    event, _ = local_stripe.webhooks.wait_for("charge.refunded", local_stripe.webhook_secret)
+    assert event.data.object["amount_refunded"] == 1000
+    assert event.data.object["refunded"] is False
+
+
+def test_a_second_emulator_in_the_same_process_serves_too(stripe_emulator: StripeEmulator) -> None:
+    # Given the session's emulator running
+    # When another one is started in this process
+    second = start_stripe_emulator()
+    try:
+        client = stripe.StripeClient(
+            second.secret_key, base_addresses={"api": second.base_url}, max_network_retries=0
+        )
+        intent = client.v1.payment_intents.create(params={"amount": 100, "currency": "gbp"})
+    finally:
+        second.stop()
+
+    # Then it has its own address and answers
+    assert second.base_url != stripe_emulator.base_url
+    assert intent.status == "requires_payment_method"
+
+
+# ---- the local stack's Stripe ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+    running = start_stack_process(tmp_path_factory.mktemp("stripe-stack"))
+    yield running
+    exit_code = running.stop(signal.SIGINT)
+    assert exit_code == 0, running.output()
+    assert running.output().rstrip().endswith(GOODBYE), running.output()
+
+
+def test_the_stack_publishes_its_stripe_emulator_and_test_cards(stack: StackProcess) -> None:
+    # Given the running stack
+    # When its demo.json and output are read
+    stripe_section = stack.demo["stripe"]
+    output = stack.output()
+
+    # Then both name the emulator, the publishable key, the test cards and the outbox
+    assert stripe_section["url"].startswith("http://127.0.0.1:")
+    assert stripe_section["publishable_key"].startswith("pk_test_local_")
+    assert stripe_section["webhook_secret"].startswith("whsec_local_")
+    assert stripe_section["outbox_url"] == f"{stack.base_url}/_local/outbox"
+    assert {card["number"]: card["outcome"] for card in stripe_section["test_cards"]} == {
+        CARD_SUCCEEDS: "succeeds",
+        CARD_DECLINED: "declined",
+    }
+    assert Path(stack.demo["mail_capture_dir"]) == stack.state_dir / "outbox"
+    assert stripe_section["url"] in output
+    assert CARD_SUCCEEDS in output
+    assert CARD_DECLINED in output
+    assert stripe_section["secret_key"] not in output
+
+
+def test_the_stack_lists_its_captured_emails(stack: StackProcess) -> None:
+    # Given an email captured by a function of the running stack
+    email = {"to": ["ada@example.com"], "subject": "Your booking"}
+    (stack.state_dir / "outbox" / "0001-booking.json").write_text(json.dumps(email))
+
+    # When /_local/outbox is read
+    with urllib.request.urlopen(f"{stack.base_url}/_local/outbox", timeout=10) as response:  # noqa: S310
+        listing = json.loads(response.read())
+
+    # Then the email is there
+    assert listing == {"count": 1, "results": [email]}
+
+
+def test_the_stack_sends_stripe_webhooks_to_its_webhook_route(stack: StackProcess) -> None:
+    # Given a client of the stack's emulator
+    stripe_section = stack.demo["stripe"]
+    client = stripe.StripeClient(
+        stripe_section["secret_key"],
+        base_addresses={"api": stripe_section["url"]},
+        max_network_retries=0,
+    )
+
+    # When a payment succeeds
+    paid_with(client, CARD_SUCCEEDS)
+
+    # Then the emulator posts the event to the stack's /webhooks/stripe/ route
+    deadline = time.monotonic() + WEBHOOK_TIMEOUT
+    while "POST /webhooks/stripe/ ->" not in stack.output() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "POST /webhooks/stripe/ ->" in stack.output()
