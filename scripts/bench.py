@@ -55,20 +55,59 @@ def report(title: str, command: list[str], paths: list[Path], modules: list[str]
         **template.environment,
         "AWS_DEFAULT_REGION": "eu-central-1",
     }
-    timings = medians(command, ["pass", "import boto3", *(f"import {m}" for m in modules)], env)
-    baseline = timings["import boto3"]
+    baselines = ["import boto3", STRIPE_BASELINE]
+    timings = medians(command, ["pass", *baselines, *(f"import {m}" for m in modules)], env)
     print(f"\n{title}: median of {RUNS} interleaved runs, a fresh interpreter each")
     print(f"  {'python -c pass':<44}{timings['pass'] * 1000:8.0f} ms")
-    print(f"  {'python -c "import boto3"':<44}{baseline * 1000:8.0f} ms   ratio 1.00")
+    for code in baselines:
+        print(f"  {f'python -c "{code}"':<44}{timings[code] * 1000:8.0f} ms   ratio 1.00")
     worst = 0.0
     for module in modules:
         elapsed = timings[f"import {module}"]
+        # The functions that pay are measured against boto3 and stripe, the others against
+        # boto3 alone; `stripe_free` checks that the others really do not load it.
+        baseline = timings[STRIPE_BASELINE if module in PAYING else "import boto3"]
         ratio = elapsed / baseline
         worst = max(worst, ratio)
         flag = "" if ratio <= TARGET else f"   over the {TARGET} target"
         print(f"  {module:<44}{elapsed * 1000:8.0f} ms   ratio {ratio:4.2f}{flag}")
     print(f"  worst ratio {worst:.2f} (target at most {TARGET})")
     return worst
+
+
+STRIPE_BASELINE = "import boto3, stripe"
+# The functions that load the Stripe SDK when imported; every other one must not.
+PAYING = frozenset(
+    {
+        "functions.payments.create_payment_intent",
+        "functions.payments.pay_booking",
+        "functions.webhook.stripe_webhook",
+    }
+)
+
+
+def stripe_free(command: list[str], paths: list[Path], modules: list[str]) -> None:
+    """Which handlers load stripe at import: only those in PAYING may."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
+        "PYTHONPATH": os.pathsep.join(str(p) for p in paths),
+        **load_template().environment,
+        "AWS_DEFAULT_REGION": "eu-central-1",
+    }
+    loaded = []
+    for module in modules:
+        probe = (
+            f"import importlib, sys; importlib.import_module({module!r});"
+            " print('stripe' in sys.modules)"
+        )
+        result = subprocess.run(
+            [*command, "-c", probe], env=env, capture_output=True, text=True, check=True
+        )
+        if result.stdout.strip() == "True":
+            loaded.append(module)
+    unexpected = sorted(set(loaded) - PAYING)
+    print(f"\n  handlers that load stripe at import: {', '.join(sorted(loaded)) or 'none'}")
+    print(f"  others that do (should be none): {', '.join(unexpected) or 'none'}")
 
 
 def lambda_like_site() -> Path:
@@ -97,6 +136,7 @@ def main() -> int:
     modules = sorted({spec.module for spec in template.functions.values()})
     code_paths = [REPO / "layers" / "common", REPO]
     report("project .venv", [sys.executable], code_paths, modules)
+    stripe_free([sys.executable], code_paths, modules)
     base_python = getattr(sys, "_base_executable", sys.executable)
     report(
         "Lambda-like (boto3 and the layer only, python -S)",

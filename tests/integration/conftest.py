@@ -27,6 +27,11 @@ EVENT_FUNCTIONS = {
     "list_bookings": "ListBookingsFunction",
     "get_booking": "GetBookingFunction",
     "cancel_booking": "CancelBookingFunction",
+    "create_payment_intent": "CreatePaymentIntentFunction",
+    "pay_booking": "PayBookingFunction",
+    "stripe_webhook": "StripeWebhookFunction",
+    "process_outbox_schedule": "OutboxFunction",
+    "process_outbox_stream": "OutboxFunction",
 }
 
 KEEP = object()
@@ -71,7 +76,9 @@ def call(demo: dict[str, Any], invoke: Callable[[str, dict[str, Any]], dict[str,
         path: dict[str, str] | None = None,
     ) -> Reply:
         event = render_event(
-            REPO_ROOT / "events" / f"{name}.json", demo_booking_id=demo["bookings"][0]["id"]
+            REPO_ROOT / "events" / f"{name}.json",
+            demo_booking_id=demo["bookings"][0]["id"],
+            demo_booking_total=demo["bookings"][0]["total_price"],
         )
         event = copy.deepcopy(event)
         if body is not KEEP:

@@ -21,8 +21,12 @@ from tests.integration.conftest import EVENT_FUNCTIONS, Call
         ("list_bookings", 200, "results"),
         ("get_booking", 200, "reference_code"),
         ("cancel_booking", 200, "cancelled_at"),
+        ("create_payment_intent", 200, "client_secret"),
+        ("pay_booking", 200, "links"),
+        ("stripe_webhook", 200, "received"),
     ],
 )
+@pytest.mark.usefixtures("payments_env")
 def test_sample_event_is_answered_by_its_function(call: Call, name: str, status: int, field: str):
     # Given the demo data and the sample event as it is in events/
     # When its function handles it
@@ -41,3 +45,14 @@ def test_every_sample_event_is_covered_and_names_a_known_function():
     # Then every event is mapped to a function of the template, and every function has an event
     assert names == set(EVENT_FUNCTIONS)
     assert set(EVENT_FUNCTIONS.values()) == functions
+
+
+@pytest.mark.usefixtures("payments_env")
+def test_the_outbox_sample_events_run_the_outbox(invoke, load_event):
+    # Given the schedule's and the stream's sample events (the stream's names no real task)
+    for name in ("process_outbox_schedule", "process_outbox_stream"):
+        # When the outbox function handles each
+        summary = invoke("OutboxFunction", load_event(name))
+        # Then it reports what it did: nothing was pending
+        assert summary["done"] == 0
+        assert set(summary) == {"done", "retrying", "given_up", "skipped"}

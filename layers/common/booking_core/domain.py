@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from booking_core.rules.model import BookingPolicy, PeakWindow, Schedule, WeeklyWindow
@@ -23,6 +23,20 @@ class BookingStatus(StrEnum):
 
 # A booking in one of these states holds its time.
 ACTIVE_STATUSES = frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.PAID})
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationTerms:
+    """A venue's cancellation policy in numbers; a booking keeps the terms it was made under.
+
+    A booking can be cancelled until `deadline_hours` before its start. A paid booking
+    cancelled at least `free_hours` before its start is refunded in full; later, it is refunded
+    `late_refund_percent` of its price.
+    """
+
+    deadline_hours: int = 0
+    free_hours: int = 24
+    late_refund_percent: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +66,11 @@ class Venue:
     is_featured: bool = False
     # weekday name -> opening ranges; a weekday that is missing or empty is closed
     opening_hours: dict[str, tuple[OpeningRange, ...]] = field(default_factory=dict)
+    cancellation_terms: CancellationTerms = CancellationTerms()
+    # Stripe Connect: payments are direct charges on this connected account, and the platform
+    # keeps `platform_fee_percent` of each as its application fee.
+    stripe_account_id: str | None = None
+    platform_fee_percent: Decimal = Decimal("0")
 
     @property
     def full_address(self) -> str:
@@ -83,6 +102,8 @@ class Resource:
     description: str = ""
     is_active: bool = True
     is_bookable: bool = True
+    # The venue's, copied like the timezone so that booking needs one read for the resource.
+    cancellation_terms: CancellationTerms = CancellationTerms()
 
     @property
     def schedule(self) -> Schedule:
@@ -158,6 +179,14 @@ class Booking:
     cancelled_at: datetime | None = None
     cancellation_reason: str | None = None
     cancellation_notes: str = ""
+    cancellation_terms: CancellationTerms = CancellationTerms()
+    # The PaymentIntent that paid the booking, or the open one a client is paying.
+    payment_intent_id: str | None = None
+    # PaymentIntents created for this booking so far; numbers Stripe idempotency keys.
+    payment_attempts: int = 0
+    # A server-side payment holds this until it knows its outcome (or the claim runs out).
+    payment_claimed_until: datetime | None = None
+    refunded_amount: Decimal = Decimal("0.00")
 
     @property
     def duration_minutes(self) -> int:
@@ -167,9 +196,26 @@ class Booking:
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    @property
+    def cancellation_deadline(self) -> datetime:
+        return self.start - timedelta(hours=self.cancellation_terms.deadline_hours)
+
+    @property
+    def free_cancellation_until(self) -> datetime:
+        return self.start - timedelta(hours=self.cancellation_terms.free_hours)
+
     def can_cancel(self, now: datetime) -> bool:
-        """Active and not yet started."""
-        return self.is_active and self.start > now
+        """Active, and the venue's cancellation deadline has not passed."""
+        return self.is_active and now < self.cancellation_deadline
+
+    def refund_on_cancel(self, now: datetime) -> Decimal:
+        """What cancelling now gives back: nothing unless paid; then as the terms say."""
+        if self.status != BookingStatus.PAID:
+            return Decimal("0.00")
+        if now <= self.free_cancellation_until:
+            return self.total_price
+        share = self.total_price * self.cancellation_terms.late_refund_percent / 100
+        return share.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
     def is_upcoming(self, now: datetime) -> bool:
         return self.is_active and self.start > now

@@ -5,13 +5,20 @@ from __future__ import annotations
 from booking_core.rules.errors import BookingRuleViolation
 
 __all__ = [
+    "BookingAlreadyPaid",
     "BookingNotCancellable",
+    "BookingNotPayable",
     "BookingRuleViolation",
     "DomainError",
     "InvalidCredentials",
     "InvalidRequest",
+    "InvalidWebhookSignature",
     "MalformedBody",
     "NotFound",
+    "PaymentDeclined",
+    "PaymentInProgress",
+    "PaymentProviderUnavailable",
+    "PaymentRejected",
     "PermissionDenied",
     "ServiceBusy",
     "Unauthenticated",
@@ -70,3 +77,50 @@ class MalformedBody(DomainError):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+
+class BookingAlreadyPaid(DomainError):
+    """The seed's `{"error": "This booking has already been paid"}`."""
+
+
+class BookingNotPayable(DomainError):
+    """Cancelled, refunded, started: nothing to pay for."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PaymentInProgress(DomainError):
+    """Another payment of this booking is being processed; its outcome decides."""
+
+    def __init__(self, message: str, retry_after_seconds: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after_seconds = retry_after_seconds
+
+
+class PaymentDeclined(DomainError):
+    """The card or account was declined; `message` is the payment provider's, for the payer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PaymentRejected(DomainError):
+    """The payment details were refused as invalid (say, an IBAN); the payer can fix them."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PaymentProviderUnavailable(DomainError):
+    """Stripe could not be reached or failed; nothing was changed, the request can be retried."""
+
+    retry_after_seconds = 5
+
+
+class InvalidWebhookSignature(DomainError):
+    """A webhook delivery without a valid, recent signature of one of our endpoint secrets."""

@@ -23,6 +23,33 @@ class Settings(BaseModel):
     # Base URL used to build `next`/`previous` links when the request does not say its own host.
     public_base_url: str | None = None
 
+    # Set by the local stack and the tests only: allows the overrides below that point the
+    # functions at local stand-ins. In AWS they are ignored even when set.
+    local_mode: bool = False
+
+    stripe_secret_key: str | None = None
+    stripe_publishable_key: str | None = None
+    # One or more endpoint signing secrets: a Connect endpoint has its own.
+    stripe_webhook_secrets: tuple[str, ...] = ()
+    # Local only: the Stripe emulator's address.
+    stripe_api_base: str | None = None
+
+    mailgun_api_key: str | None = None
+    mailgun_domain: str | None = None
+    mailgun_api_base: str = "https://api.mailgun.net"
+    email_sender: str = "Court Booking <bookings@example.com>"
+    # Local only: emails are written to this folder instead of being sent.
+    mail_capture_dir: str | None = None
+
+    @property
+    def effective_stripe_api_base(self) -> str | None:
+        """The Stripe API base to use: the override in local mode, else Stripe's own."""
+        return self.stripe_api_base if self.local_mode else None
+
+    @property
+    def effective_mail_capture_dir(self) -> str | None:
+        return self.mail_capture_dir if self.local_mode else None
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
@@ -34,4 +61,18 @@ def get_settings() -> Settings:
         or "eu-central-1",
         dynamodb_endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL") or None,
         public_base_url=os.environ.get("PUBLIC_BASE_URL") or None,
+        local_mode=os.environ.get("BOOKING_LOCAL_MODE", "").lower() == "true",
+        stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY") or None,
+        stripe_publishable_key=os.environ.get("STRIPE_PUBLISHABLE_KEY") or None,
+        stripe_webhook_secrets=tuple(
+            secret.strip()
+            for secret in os.environ.get("STRIPE_WEBHOOK_SECRET", "").split(",")
+            if secret.strip()
+        ),
+        stripe_api_base=os.environ.get("STRIPE_API_BASE") or None,
+        mailgun_api_key=os.environ.get("MAILGUN_API_KEY") or None,
+        mailgun_domain=os.environ.get("MAILGUN_DOMAIN") or None,
+        mailgun_api_base=os.environ.get("MAILGUN_API_BASE") or "https://api.mailgun.net",
+        email_sender=os.environ.get("EMAIL_SENDER") or "Court Booking <bookings@example.com>",
+        mail_capture_dir=os.environ.get("MAIL_CAPTURE_DIR") or None,
     )

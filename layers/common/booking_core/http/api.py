@@ -48,6 +48,7 @@ class Request:
     path_parameters: Mapping[str, str]
     body: str | None
     stage_path: str  # the path as the client sent it, with the stage prefix when there is one
+    source_ip: str | None = None
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> Request:
@@ -63,6 +64,7 @@ class Request:
             path_parameters=dict(event.get("pathParameters") or {}),
             body=body,
             stage_path=str(context.get("path") or event.get("path", "")),
+            source_ip=(context.get("identity") or {}).get("sourceIp"),
         )
 
     def header(self, name: str) -> str | None:
@@ -177,18 +179,21 @@ def path_uuid(request: Request, name: str) -> str:
         raise NotFound from error
 
 
-def validate[M: BaseModel](model: type[M], document: dict[str, Any]) -> M:
+def validate[M: BaseModel](model: type[M], document: dict[str, Any], *, prefix: str = "") -> M:
+    """`document` as `model`; field errors named `<prefix>.<field>` for a nested object."""
     try:
         return model.model_validate(document)
     except ValidationError as error:
-        raise InvalidRequest(field_errors_of(error)) from error
+        raise InvalidRequest(field_errors_of(error, prefix=prefix)) from error
 
 
-def field_errors_of(error: ValidationError) -> dict[str, list[str]]:
+def field_errors_of(error: ValidationError, *, prefix: str = "") -> dict[str, list[str]]:
     """pydantic's errors in the seed's shape: {"field": ["message", ...]}."""
     errors: dict[str, list[str]] = {}
     for entry in error.errors(include_url=False):
-        location = ".".join(str(part) for part in entry["loc"]) or "non_field_errors"
+        parts = [prefix] if prefix else []
+        parts += [str(part) for part in entry["loc"]]
+        location = ".".join(parts) or "non_field_errors"
         message = entry["msg"]
         if entry["type"] == "missing":
             message = "This field is required."
@@ -208,6 +213,15 @@ def request_url(request: Request, **overrides: Any) -> str:
     else:
         origin, path = f"https://{request.header('Host') or ''}", request.stage_path
     return f"{origin}{path}?{urlencode(query)}" if query else f"{origin}{path}"
+
+
+def absolute_url(request: Request, path: str) -> str:
+    """The public URL of `path` (an API path like /api/v1/bookings/<id>/) on this API."""
+    base = get_settings().public_base_url
+    if base:
+        return f"{base.rstrip('/')}{path}"
+    stage = request.stage_path.removesuffix(request.path) if request.path else ""
+    return f"https://{request.header('Host') or ''}{stage}{path}"
 
 
 def paginate(request: Request, results: Sequence[Any], page: int, page_size: int) -> dict[str, Any]:

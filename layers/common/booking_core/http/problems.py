@@ -11,12 +11,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from booking_core.errors import (
+    BookingAlreadyPaid,
     BookingNotCancellable,
+    BookingNotPayable,
     BookingRuleViolation,
     InvalidCredentials,
     InvalidRequest,
+    InvalidWebhookSignature,
     MalformedBody,
     NotFound,
+    PaymentDeclined,
+    PaymentInProgress,
+    PaymentProviderUnavailable,
+    PaymentRejected,
     PermissionDenied,
     ServiceBusy,
     Unauthenticated,
@@ -134,6 +141,56 @@ def problem_for(error: Exception) -> Problem:
                 "Service Unavailable",
                 "The service is busy, please retry in a moment.",
                 headers={"Retry-After": str(error.retry_after_seconds)},
+            )
+        case BookingAlreadyPaid():
+            message = "This booking has already been paid"
+            return Problem(400, "already-paid", "Booking already paid", message, {"error": message})
+        case BookingNotPayable():
+            return Problem(
+                400,
+                "not-payable",
+                "Booking cannot be paid",
+                error.message,
+                {"error": error.message},
+            )
+        case PaymentInProgress():
+            headers = {}
+            if error.retry_after_seconds is not None:
+                headers["Retry-After"] = str(error.retry_after_seconds)
+            return Problem(
+                409,
+                "payment-in-progress",
+                "Payment in progress",
+                error.message,
+                {"error": error.message},
+                headers=headers,
+            )
+        case PaymentDeclined():
+            return Problem(
+                400, "payment-declined", "Payment declined", error.message, {"error": error.message}
+            )
+        case PaymentRejected():
+            return Problem(
+                400,
+                "payment-rejected",
+                "Payment details rejected",
+                error.message,
+                {"error": error.message},
+            )
+        case PaymentProviderUnavailable():
+            return Problem(
+                503,
+                "payment-provider-unavailable",
+                "Service Unavailable",
+                "The payment provider could not be reached; nothing was changed. Please retry.",
+                headers={"Retry-After": str(error.retry_after_seconds)},
+            )
+        case InvalidWebhookSignature():
+            return Problem(
+                400,
+                "invalid-signature",
+                "Bad Request",
+                "The Stripe-Signature header is missing, invalid or too old.",
             )
         case _:
             return Problem(

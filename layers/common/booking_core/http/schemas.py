@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -121,3 +123,128 @@ class BookingFilters(Page):
 class CancelRequest(_Input):
     reason: str = Field("user_request", min_length=1, max_length=64)
     notes: str = Field("", max_length=2000)
+
+
+# ---- payments -----------------------------------------------------------------------------
+
+
+class PaymentRequest(_Input):
+    """POST /bookings/{id}/payment. `source` is validated by its `object` (see below)."""
+
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    # The server-side payment seed's currencies, lower case as it writes them.
+    currency: Literal["bam", "bgn", "chf", "eur", "gbp", "nok", "sek", "try"]
+    source: dict[str, Any]
+
+    @field_validator("source")
+    @classmethod
+    def _names_its_kind(cls, source: dict[str, Any]) -> dict[str, Any]:
+        if source.get("object") not in ("card", "bank_account", "payment_method"):
+            raise ValueError('"object" must be one of "card", "bank_account", "payment_method".')
+        return source
+
+
+def _digits(value: str | int, *, name: str) -> str:
+    text = str(value).replace(" ", "").replace("-", "")
+    if not text.isdigit():
+        raise ValueError(f"{name} must contain digits only.")
+    return text
+
+
+def _luhn_valid(number: str) -> bool:
+    total = 0
+    for position, digit in enumerate(reversed(number)):
+        value = int(digit) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+class CardSource(_Input):
+    object: Literal["card"]
+    number: str = Field(repr=False)
+    cvc: str = Field(repr=False)
+    exp_month: int = Field(ge=1, le=12)
+    exp_year: int = Field(ge=EARLIEST_YEAR, le=LATEST_YEAR)
+    name: str | None = Field(None, max_length=200)
+    address_line1: str | None = Field(None, max_length=200)
+    address_line2: str | None = Field(None, max_length=200)
+    address_city: str | None = Field(None, max_length=100)
+    address_country: str | None = Field(None, min_length=2, max_length=2)
+    address_post_code: str | None = Field(None, max_length=20)
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _card_number(cls, value: str | int) -> str:
+        number = _digits(value, name="Card number")
+        if not 12 <= len(number) <= 19 or not _luhn_valid(number):
+            raise ValueError("This card number is not valid.")
+        return number
+
+    @field_validator("cvc", mode="before")
+    @classmethod
+    def _cvc(cls, value: str | int) -> str:
+        cvc = _digits(value, name="CVC")
+        if not 3 <= len(cvc) <= 4:
+            raise ValueError("The CVC must have 3 or 4 digits.")
+        return cvc
+
+
+def _iban_valid(iban: str) -> bool:
+    if not (15 <= len(iban) <= 34 and iban[:2].isalpha() and iban[2:4].isdigit()):
+        return False
+    if not iban.isalnum():
+        return False
+    rearranged = iban[4:] + iban[:4]
+    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+
+
+class BankAccountSource(_Input):
+    """A UK account (8-digit number and sort code: Bacs Direct Debit) or an IBAN (SEPA)."""
+
+    object: Literal["bank_account"]
+    name: str = Field(min_length=1, max_length=200)
+    number: str = Field(repr=False)
+    sort_code: str | None = None
+    account_type: Literal["individual", "company"] | None = None
+    bank_name: str | None = Field(None, max_length=200)
+    country: str | None = Field(None, min_length=2, max_length=2)
+
+    @field_validator("sort_code", mode="before")
+    @classmethod
+    def _sort_code(cls, value: str | int | None) -> str | None:
+        if value is None:
+            return None
+        code = _digits(value, name="Sort code")
+        if len(code) != 6:
+            raise ValueError("A sort code has 6 digits.")
+        return code
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _account_number(cls, value: str | int, info: ValidationInfo) -> str:
+        text = str(value).replace(" ", "").upper()
+        if info.data.get("sort_code") is not None or text.isdigit():
+            if not (text.isdigit() and len(text) == 8):
+                raise ValueError("A UK account number has 8 digits.")
+            return text
+        if not _iban_valid(text):
+            raise ValueError("This IBAN is not valid.")
+        return text
+
+    @property
+    def is_iban(self) -> bool:
+        return self.sort_code is None and not self.number.isdigit()
+
+
+class PaymentMethodSource(_Input):
+    """A PaymentMethod the client created with Stripe.js, so card numbers never reach it."""
+
+    object: Literal["payment_method"]
+    id: str = Field(pattern=r"^pm_[A-Za-z0-9_]{1,200}$")
+
+
+PAYMENT_SOURCES: dict[str, type[CardSource | BankAccountSource | PaymentMethodSource]] = {
+    "card": CardSource,
+    "bank_account": BankAccountSource,
+    "payment_method": PaymentMethodSource,
+}

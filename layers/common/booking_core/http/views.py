@@ -12,6 +12,7 @@ from booking_core.domain import WEEKDAYS, Booking, Principal, Resource, Venue
 if TYPE_CHECKING:
     from booking_core.rules.model import AvailableRange, DayWindow
     from booking_core.services.availability import Availability
+    from booking_core.services.payments import Checkout, PaymentResult
 
 
 def money(amount: Decimal) -> str:
@@ -107,6 +108,7 @@ def booking_view(booking: Booking, now: datetime) -> dict[str, Any]:
         "confirmed_at": timestamp(booking.confirmed_at),
         "paid_at": timestamp(booking.paid_at),
         "cancelled_at": timestamp(booking.cancelled_at),
+        "refunded_amount": money(booking.refunded_amount),
         "created_at": timestamp(booking.created_at),
         "updated_at": timestamp(booking.updated_at),
     }
@@ -190,3 +192,29 @@ def _overlaps_days(start: datetime, end: datetime, report: Availability) -> bool
     first = datetime.combine(report.first_day, time(0), tz)
     after_last = datetime.combine(report.last_day + timedelta(days=1), time(0), tz)
     return start < after_last and end > first
+
+
+def checkout_view(checkout: Checkout) -> dict[str, Any]:
+    """The seed's create-payment-intent answer; `stripe_account_id` only for Connect venues."""
+    view: dict[str, Any] = {
+        "client_secret": checkout.client_secret,
+        "payment_intent_id": checkout.payment_intent_id,
+        "amount": money(checkout.amount),
+        "currency": checkout.currency,
+        "publishable_key": checkout.publishable_key,
+    }
+    if checkout.stripe_account_id:
+        view["stripe_account_id"] = checkout.stripe_account_id
+    return view
+
+
+def payment_view(result: PaymentResult, booking_url: str) -> dict[str, Any]:
+    """The payment seed's answer: amounts as JSON numbers, as that seed writes them."""
+    return {
+        "id": result.payment_id,
+        "amount": float(result.amount),
+        "currency": result.currency,
+        "source": result.source,
+        "status": result.status,
+        "links": {"booking": booking_url},
+    }

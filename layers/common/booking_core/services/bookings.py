@@ -26,7 +26,7 @@ from booking_core.observability import count, logger
 from booking_core.rules.errors import InvalidDuration, SlotUnavailable
 from booking_core.rules.model import Span
 from booking_core.store import bookings as store
-from booking_core.store import catalogue
+from booking_core.store import catalogue, tasks
 from booking_core.store.timestamps import utc_key
 
 if TYPE_CHECKING:
@@ -147,6 +147,7 @@ def _new_booking(
         updated_at=now,
         slot_starts=tuple(slots),
         version_keys=tuple(utc_key(hour) for hour in hours),
+        cancellation_terms=resource.cancellation_terms,
     )
 
 
@@ -185,20 +186,43 @@ def cancel_booking(
         if not current.is_active:
             raise BookingNotCancellable(f"This booking is already {current.status.value}.")
         if not current.can_cancel(now):
-            raise BookingNotCancellable("This booking has already started and cannot be cancelled.")
+            raise BookingNotCancellable(_too_late(current, now))
+        refund = current.refund_on_cancel(now)
+        if refund > 0:
+            # Only a paid booking's cancellation loads the Stripe SDK. The refund is keyed by
+            # the booking, so a retry after a failed write below refunds once.
+            from booking_core.services import payments
+
+            payments.refund_for_cancellation(current, refund, now)
         cancelled = dataclasses.replace(
             current,
-            status=BookingStatus.CANCELLED,
+            status=BookingStatus.REFUNDED if refund > 0 else BookingStatus.CANCELLED,
             cancelled_at=now,
             updated_at=now,
             cancellation_reason=request.reason,
             cancellation_notes=request.notes,
+            refunded_amount=refund if refund > 0 else current.refunded_amount,
         )
+        follow_up = [tasks.new_task_op("email.cancellation", booking_id, now)]
+        if current.status == BookingStatus.PENDING and current.payment_intent_id:
+            # Nobody may pay for it any more (a payment that gets through is refunded).
+            follow_up.append(
+                tasks.new_task_op(
+                    "stripe.cancel_intent", booking_id, now, intent_id=current.payment_intent_id
+                )
+            )
         try:
-            store.cancel_booking(current, cancelled)
+            store.cancel_booking(current, cancelled, tasks=follow_up)
         except store.ScheduleChanged:
             continue
         count("BookingCancelled")
         logger.info("Booking cancelled", extra={"booking_id": booking_id})
         return cancelled
     raise ServiceBusy(retry_after_seconds=1)
+
+
+def _too_late(booking: Booking, now: datetime) -> str:
+    if booking.start <= now:
+        return "This booking has already started and cannot be cancelled."
+    hours = booking.cancellation_terms.deadline_hours
+    return f"This booking can only be cancelled until {hours} hours before its start."

@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 from booking_core.domain import Booking, BookingStatus
 from booking_core.rules.model import Span
 from booking_core.store import table
+from booking_core.store.catalogue import cancellation_terms_from_item
 from booking_core.store.timestamps import epoch_seconds, parse_instant, utc_key
 
 # DynamoDB's limit on the items of one transaction.
@@ -257,8 +258,11 @@ def list_user_bookings(user_id: str) -> list[Booking]:
     return [booking_from_item(item) for item in items]
 
 
-def cancel_booking(booking: Booking, cancelled: Booking) -> None:
-    """Mark `booking` as `cancelled` and free its slots in one transaction.
+def cancel_booking(
+    booking: Booking, cancelled: Booking, *, tasks: Sequence[dict[str, Any]] = ()
+) -> None:
+    """Mark `booking` as `cancelled` (or `refunded`) and free its slots in one transaction,
+    with the `tasks` (emails) the cancellation calls for.
 
     Conditioned on the status we read, so a concurrent payment or cancellation is not lost.
     Slots another booking has taken over (after this hold expired) are left alone.
@@ -274,6 +278,7 @@ def cancel_booking(booking: Booking, cancelled: Booking) -> None:
             "cancelled_at",
             "cancellation_reason",
             "cancellation_notes",
+            "refunded_amount",
         )
     }
     items: list[dict[str, Any]] = [
@@ -319,6 +324,7 @@ def cancel_booking(booking: Booking, cancelled: Booking) -> None:
                 }
             }
         )
+    items.extend(tasks)
     try:
         table.client().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
     except ClientError as error:
@@ -337,7 +343,7 @@ def _owned_slots(booking: Booking) -> list[str]:
 
 # ---- item mapping -------------------------------------------------------------------------
 
-_MONEY = ("price_per_unit", "total_price")
+_MONEY = ("price_per_unit", "total_price", "refunded_amount")
 _INSTANTS = (
     "start",
     "end",
@@ -347,6 +353,7 @@ _INSTANTS = (
     "confirmed_at",
     "paid_at",
     "cancelled_at",
+    "payment_claimed_until",
 )
 
 
@@ -374,13 +381,16 @@ def booking_from_item(item: dict[str, Any]) -> Booking:
     fields = {f.name for f in dataclasses.fields(Booking)}
     values = {k: v for k, v in item.items() if k in fields}
     for name in _MONEY:
-        values[name] = Decimal(values[name])
+        if name in values:
+            values[name] = Decimal(values[name])
     for name in _INSTANTS:
         if values.get(name) is not None:
             values[name] = parse_instant(values[name])
     values["resource_id"] = int(values["resource_id"])
     values["venue_id"] = int(values["venue_id"])
     values["participant_count"] = int(values["participant_count"])
+    values["payment_attempts"] = int(values.get("payment_attempts", 0))
+    values["cancellation_terms"] = cancellation_terms_from_item(item.get("cancellation_terms"))
     values["status"] = BookingStatus(values["status"])
     values["slot_starts"] = tuple(parse_instant(s) for s in values.get("slot_starts", []))
     values["version_keys"] = tuple(values.get("version_keys", []))

@@ -15,7 +15,7 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
-from booking_core.domain import Closure, OpeningRange, Resource, Venue
+from booking_core.domain import CancellationTerms, Closure, OpeningRange, Resource, Venue
 from booking_core.rules.model import PeakWindow, WeeklyWindow
 from booking_core.store import table
 from booking_core.store.timestamps import parse_instant, utc_key
@@ -46,6 +46,7 @@ def save_venue(venue: Venue) -> None:
         day: [{"opens": r.opens, "closes": r.closes} for r in ranges]
         for day, ranges in venue.opening_hours.items()
     }
+    item["platform_fee_percent"] = str(venue.platform_fee_percent)
     item.update(pk=pk, sk=sk, entity="venue", gsi1pk="VENUES", gsi1sk=f"VENUE#{venue.id:08d}")
     table.put_item(item)
 
@@ -69,7 +70,15 @@ def _venue_from_item(item: dict[str, Any]) -> Venue:
         day: tuple(OpeningRange(opens=r["opens"], closes=r["closes"]) for r in ranges)
         for day, ranges in item.get("opening_hours", {}).items()
     }
+    values["cancellation_terms"] = cancellation_terms_from_item(item.get("cancellation_terms"))
+    values["platform_fee_percent"] = Decimal(str(item.get("platform_fee_percent", "0")))
     return Venue(**values)
+
+
+def cancellation_terms_from_item(stored: dict[str, Any] | None) -> CancellationTerms:
+    if not stored:
+        return CancellationTerms()
+    return CancellationTerms(**{name: int(value) for name, value in stored.items()})
 
 
 # ---- resources ----------------------------------------------------------------------------
@@ -77,6 +86,7 @@ def _venue_from_item(item: dict[str, Any]) -> Venue:
 
 def create_resource(venue: Venue, **fields: Any) -> Resource:
     """Store a new resource of `venue` under the next id of the resource counter."""
+    fields.setdefault("cancellation_terms", venue.cancellation_terms)
     resource = Resource(
         id=table.next_counter_value("resource"),
         venue_id=venue.id,
@@ -150,6 +160,7 @@ def _resource_from_item(item: dict[str, Any]) -> Resource:
     maximum = values.get("max_booking_duration_minutes")
     values["max_booking_duration_minutes"] = int(maximum) if maximum is not None else None
     values["base_price"] = Decimal(values["base_price"])
+    values["cancellation_terms"] = cancellation_terms_from_item(item.get("cancellation_terms"))
     values["weekly_windows"] = tuple(
         WeeklyWindow(
             weekday=int(w["weekday"]),

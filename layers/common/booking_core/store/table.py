@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from booking_core.settings import get_settings
 
@@ -114,3 +116,93 @@ def next_counter_value(name: str) -> int:
         ReturnValues="UPDATED_NEW",
     )
     return int(from_dynamo(response["Attributes"])["value"])
+
+
+# ---- transactions -------------------------------------------------------------------------
+
+_NAME = re.compile(r"#([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class TransactionCancelled(Exception):
+    """A transaction was refused; `codes[i]` says why for its i-th item ("None" if not it)."""
+
+    def __init__(self, codes: list[str]) -> None:
+        super().__init__(", ".join(codes))
+        self.codes = codes
+
+    def failed(self, index: int) -> bool:
+        return index < len(self.codes) and self.codes[index] == "ConditionalCheckFailed"
+
+
+def _names(*expressions: str | None) -> dict[str, str]:
+    """`#status` in an expression names the attribute `status`."""
+    return {
+        f"#{name}": name
+        for expression in expressions
+        if expression
+        for name in _NAME.findall(expression)
+    }
+
+
+def put_op(item: Item, *, condition: str | None = None, values: Item | None = None) -> Item:
+    """A Put for `transact`; `condition` may use `#attribute` and `:value` placeholders."""
+    put: dict[str, Any] = {"TableName": table_name(), "Item": to_dynamo(item)}
+    if condition:
+        put["ConditionExpression"] = condition
+        if names := _names(condition):
+            put["ExpressionAttributeNames"] = names
+        if values:
+            put["ExpressionAttributeValues"] = to_dynamo(values)
+    return {"Put": put}
+
+
+def update_op(
+    pk: str,
+    sk: str,
+    *,
+    set_values: Item | None = None,
+    set_if_missing: Item | None = None,
+    remove: tuple[str, ...] = (),
+    condition: str | None = None,
+    values: Item | None = None,
+) -> Item:
+    """An Update for `transact`: SET these attributes (some only if absent), REMOVE others.
+
+    `condition` may use `#attribute` placeholders and `:name` values given in `values`.
+    """
+    assignments = [f"#{name} = :set_{name}" for name in set_values or {}]
+    assignments += [
+        f"#{name} = if_not_exists(#{name}, :set_{name})" for name in set_if_missing or {}
+    ]
+    expression = ""
+    if assignments:
+        expression += "SET " + ", ".join(assignments)
+    if remove:
+        expression += " REMOVE " + ", ".join(f"#{name}" for name in remove)
+    all_values = {
+        f":set_{name}": value
+        for name, value in {**(set_if_missing or {}), **(set_values or {})}.items()
+    }
+    all_values.update(values or {})
+    update: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": to_dynamo({"pk": pk, "sk": sk}),
+        "UpdateExpression": expression.strip(),
+        "ExpressionAttributeNames": _names(expression, condition),
+    }
+    if all_values:
+        update["ExpressionAttributeValues"] = to_dynamo(all_values)
+    if condition:
+        update["ConditionExpression"] = condition
+    return {"Update": update}
+
+
+def transact(operations: list[Item]) -> None:
+    """All of `operations` or none. Raises TransactionCancelled when one is refused."""
+    try:
+        client().transact_write_items(TransactItems=operations)  # type: ignore[arg-type]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = error.response.get("CancellationReasons", [])
+        raise TransactionCancelled([str(r.get("Code", "None")) for r in reasons]) from error

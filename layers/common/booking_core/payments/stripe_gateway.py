@@ -1,0 +1,265 @@
+"""The one module that talks to Stripe; every Stripe failure leaves here as a domain error.
+
+The client is created on first use and reused while the function stays warm. Every call that
+creates something carries an idempotency key chosen by the caller, so a retried request, ours
+or the SDK's own network retry, never creates a second PaymentIntent or refund.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import stripe
+
+from booking_core.errors import (
+    InvalidWebhookSignature,
+    PaymentDeclined,
+    PaymentProviderUnavailable,
+    PaymentRejected,
+)
+from booking_core.observability import logger
+from booking_core.settings import get_settings
+
+# Stripe's default tolerance: a signed event older than this is refused (replay protection).
+WEBHOOK_TOLERANCE_SECONDS = 300
+_TIMEOUT_SECONDS = 8
+_NETWORK_RETRIES = 2
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What we read of a PaymentIntent."""
+
+    id: str
+    status: str  # requires_payment_method | requires_confirmation | requires_action |
+    #              processing | requires_capture | canceled | succeeded
+    amount: int
+    currency: str
+    client_secret: str | None
+    metadata: Mapping[str, str]
+    error_message: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """A client can still confirm it."""
+        return self.status in {
+            "requires_payment_method",
+            "requires_confirmation",
+            "requires_action",
+        }
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    amount: int
+    status: str
+
+
+@lru_cache(maxsize=1)
+def _client() -> stripe.StripeClient:
+    settings = get_settings()
+    if not settings.stripe_secret_key:
+        logger.error("STRIPE_SECRET_KEY is not set: payments are unavailable")
+        raise PaymentProviderUnavailable
+    base = settings.effective_stripe_api_base
+    return stripe.StripeClient(
+        settings.stripe_secret_key,
+        base_addresses={"api": base} if base else None,
+        max_network_retries=_NETWORK_RETRIES,
+        http_client=stripe.RequestsClient(timeout=_TIMEOUT_SECONDS),
+    )
+
+
+def reset_client() -> None:
+    """Forget the client (tests change the configuration)."""
+    _client.cache_clear()
+
+
+def _options(idempotency_key: str | None, stripe_account: str | None) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if idempotency_key:
+        options["idempotency_key"] = idempotency_key
+    if stripe_account:
+        options["stripe_account"] = stripe_account
+    return options
+
+
+@contextmanager
+def _calling_stripe(*, customer_input: bool = False) -> Iterator[None]:
+    """Stripe's failures as ours. With `customer_input`, an invalid request is the caller's."""
+    try:
+        yield
+    except stripe.CardError as error:
+        raise PaymentDeclined(error.user_message or "Your card was declined.") from error
+    except stripe.InvalidRequestError as error:
+        if customer_input:
+            raise PaymentRejected(
+                error.user_message or "The payment details are invalid."
+            ) from error
+        logger.error("Stripe refused a request", extra={"stripe_error": str(error)})
+        raise PaymentProviderUnavailable from error
+    except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
+        logger.warning("Stripe unavailable", extra={"stripe_error": type(error).__name__})
+        raise PaymentProviderUnavailable from error
+    except stripe.StripeError as error:
+        # Authentication, permission, idempotency misuse: ours to fix, not the client's.
+        logger.error("Stripe error", extra={"stripe_error": type(error).__name__})
+        raise PaymentProviderUnavailable from error
+
+
+def _intent(stripe_object: Any) -> Intent:
+    found = stripe_object.to_dict()
+    error = found.get("last_payment_error") or {}
+    return Intent(
+        id=found["id"],
+        status=found["status"],
+        amount=int(found["amount"]),
+        currency=str(found["currency"]).lower(),
+        client_secret=found.get("client_secret"),
+        metadata=dict(found.get("metadata") or {}),
+        error_message=error.get("message") if error else None,
+    )
+
+
+def create_intent(
+    *,
+    amount: int,
+    currency: str,
+    metadata: Mapping[str, str],
+    description: str,
+    idempotency_key: str,
+    stripe_account: str | None = None,
+    application_fee_amount: int | None = None,
+    payment_method: str | None = None,
+    payment_method_types: list[str] | None = None,
+) -> Intent:
+    """A new PaymentIntent (a direct charge on `stripe_account` when given)."""
+    params: dict[str, Any] = {
+        "amount": amount,
+        "currency": currency.lower(),
+        "metadata": dict(metadata),
+        "description": description,
+    }
+    if application_fee_amount:
+        params["application_fee_amount"] = application_fee_amount
+    if payment_method:
+        params["payment_method"] = payment_method
+    if payment_method_types:
+        params["payment_method_types"] = payment_method_types
+    with _calling_stripe():
+        created = _client().v1.payment_intents.create(
+            params=params,  # type: ignore[arg-type]
+            options=_options(idempotency_key, stripe_account),  # type: ignore[arg-type]
+        )
+    return _intent(created)
+
+
+def retrieve_intent(intent_id: str, *, stripe_account: str | None) -> Intent:
+    with _calling_stripe():
+        found = _client().v1.payment_intents.retrieve(
+            intent_id,
+            options=_options(None, stripe_account),  # type: ignore[arg-type]
+        )
+    return _intent(found)
+
+
+def confirm_intent(
+    intent_id: str,
+    *,
+    idempotency_key: str,
+    stripe_account: str | None,
+    mandate_data: Mapping[str, Any] | None = None,
+) -> Intent:
+    """Confirm server-side. A decline raises PaymentDeclined with Stripe's message."""
+    params: dict[str, Any] = {}
+    if mandate_data:
+        params["mandate_data"] = dict(mandate_data)
+    with _calling_stripe(customer_input=True):
+        confirmed = _client().v1.payment_intents.confirm(
+            intent_id,
+            params=params or None,  # type: ignore[arg-type]
+            options=_options(idempotency_key, stripe_account),  # type: ignore[arg-type]
+        )
+    return _intent(confirmed)
+
+
+def cancel_intent(intent_id: str, *, stripe_account: str | None) -> None:
+    with _calling_stripe():
+        _client().v1.payment_intents.cancel(
+            intent_id,
+            options=_options(None, stripe_account),  # type: ignore[arg-type]
+        )
+
+
+def create_payment_method(
+    kind: str, details: Mapping[str, Any], billing: Mapping[str, Any], *, idempotency_key: str
+) -> str:
+    """A PaymentMethod ("card", "sepa_debit", "bacs_debit") from the customer's details.
+
+    Invalid details are the customer's to fix (400 with Stripe's message).
+    """
+    params: dict[str, Any] = {"type": kind, kind: dict(details)}
+    if billing:
+        params["billing_details"] = dict(billing)
+    with _calling_stripe(customer_input=True):
+        created = _client().v1.payment_methods.create(
+            params=params,  # type: ignore[arg-type]
+            options=_options(idempotency_key, None),  # type: ignore[arg-type]
+        )
+    return str(created["id"])
+
+
+def refund(
+    intent_id: str,
+    *,
+    amount: int,
+    idempotency_key: str,
+    stripe_account: str | None,
+) -> Refund:
+    """Refund `amount` of a PaymentIntent; on a connected account, the fee proportionally too."""
+    params: dict[str, Any] = {
+        "payment_intent": intent_id,
+        "amount": amount,
+        "reason": "requested_by_customer",
+    }
+    if stripe_account:
+        params["refund_application_fee"] = True
+    with _calling_stripe():
+        created = _client().v1.refunds.create(
+            params=params,  # type: ignore[arg-type]
+            options=_options(idempotency_key, stripe_account),  # type: ignore[arg-type]
+        )
+    return Refund(id=created["id"], amount=int(created["amount"]), status=str(created["status"]))
+
+
+def verify_event(payload: str, signature: str | None) -> dict[str, Any]:
+    """The event in a webhook delivery, if `signature` proves Stripe sent `payload` recently.
+
+    Tried against every configured endpoint secret (the platform's and Connect's).
+    """
+    secrets = get_settings().stripe_webhook_secrets
+    if not signature or not secrets:
+        if not secrets:
+            logger.error("STRIPE_WEBHOOK_SECRET is not set: every webhook is refused")
+        raise InvalidWebhookSignature
+    for secret in secrets:
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload, signature, secret, WEBHOOK_TOLERANCE_SECONDS
+            )
+        except stripe.SignatureVerificationError:
+            continue
+        try:
+            event = json.loads(payload)
+        except json.JSONDecodeError as error:
+            raise InvalidWebhookSignature from error
+        if not isinstance(event, dict):
+            raise InvalidWebhookSignature
+        return event
+    raise InvalidWebhookSignature

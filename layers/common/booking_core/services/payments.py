@@ -1,0 +1,636 @@
+"""Paying for bookings with Stripe, and applying what Stripe reports.
+
+Two ways to pay: a PaymentIntent the client confirms with Stripe.js (`start_checkout`), or a
+server-side payment with the payer's card or bank account (`pay`). Either way the payment
+takes effect in `apply_success`, once, whichever report of it comes first: the webhook, or
+the server-side payment's own answer. A payment that succeeds for a booking that no longer
+needs it (paid by another payment, cancelled) is refunded automatically: we never keep money
+for nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+from booking_core.domain import Booking, BookingStatus, Principal, Venue
+from booking_core.errors import (
+    BookingAlreadyPaid,
+    BookingNotPayable,
+    InvalidRequest,
+    NotFound,
+    PaymentDeclined,
+    PaymentInProgress,
+    PaymentProviderUnavailable,
+    PaymentRejected,
+    ServiceBusy,
+)
+from booking_core.http.schemas import (
+    PAYMENT_SOURCES,
+    BankAccountSource,
+    CardSource,
+    PaymentMethodSource,
+    PaymentRequest,
+)
+from booking_core.money import from_minor_units, minor_units
+from booking_core.observability import count, logger
+from booking_core.payments import stripe_gateway
+from booking_core.services import bookings as booking_service
+from booking_core.settings import get_settings
+from booking_core.store import bookings as booking_store
+from booking_core.store import catalogue, tasks
+from booking_core.store import payments as store
+from booking_core.store.payments import Payment
+
+if TYPE_CHECKING:
+    from booking_core.http.api import Request
+
+# How long a server-side payment holds its booking against a second one (longer than a call
+# to Stripe can take; a crashed attempt's claim then simply runs out).
+PAYMENT_CLAIM_SECONDS = 60
+_MAX_DECISIONS = 5
+
+
+# ---- create-payment-intent (Stripe.js) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """What a client needs to confirm the payment with Stripe.js."""
+
+    client_secret: str
+    payment_intent_id: str
+    amount: Decimal
+    currency: str
+    publishable_key: str
+    stripe_account_id: str | None
+
+
+def start_checkout(principal: Principal, booking_id: str, now: datetime) -> Checkout:
+    """A PaymentIntent for the booking's total: the open one if there is one, else a new one."""
+    publishable_key = get_settings().stripe_publishable_key
+    if not publishable_key:
+        logger.error("STRIPE_PUBLISHABLE_KEY is not set")
+        raise PaymentProviderUnavailable
+    for _ in range(_MAX_DECISIONS):
+        booking = _payable_booking(principal, booking_id, now)
+        venue = _venue(booking)
+        amount = minor_units(booking.total_price, booking.currency)
+        intent = _reusable_intent(booking, amount, now)
+        if intent is None:
+            intent = _new_intent(booking, venue, amount, key=f"intent-{booking.payment_attempts}")
+            payment = _payment_record(booking, venue, intent, method="payment_intent", now=now)
+            try:
+                store.record_intent(booking, payment, now)
+            except store.BookingChanged:
+                continue  # another request started a payment meanwhile: use its intent
+        if intent.client_secret is None:
+            raise PaymentProviderUnavailable
+        return Checkout(
+            client_secret=intent.client_secret,
+            payment_intent_id=intent.id,
+            amount=booking.total_price,
+            currency=booking.currency,
+            publishable_key=publishable_key,
+            stripe_account_id=venue.stripe_account_id,
+        )
+    raise ServiceBusy(retry_after_seconds=1)
+
+
+def _reusable_intent(booking: Booking, amount: int, now: datetime) -> stripe_gateway.Intent | None:
+    """The booking's open PaymentIntent for this amount, if any. A succeeded one is applied
+    here (its webhook may be late) and the booking reported paid."""
+    if booking.payment_intent_id is None:
+        return None
+    payment = store.get_payment(booking.payment_intent_id)
+    account = payment.stripe_account_id if payment else None
+    intent = stripe_gateway.retrieve_intent(booking.payment_intent_id, stripe_account=account)
+    if intent.status == "succeeded" and payment is not None:
+        apply_success(replace(payment, amount=intent.amount, currency=intent.currency), now)
+        raise BookingAlreadyPaid
+    if intent.status == "processing":
+        raise PaymentInProgress("A payment for this booking is being processed.")
+    if intent.is_open and intent.amount == amount and intent.currency == booking.currency.lower():
+        return intent
+    return None
+
+
+def _new_intent(
+    booking: Booking,
+    venue: Venue,
+    amount: int,
+    *,
+    key: str,
+    payment_method: str | None = None,
+    method_type: str | None = None,
+) -> stripe_gateway.Intent:
+    # The key numbers the attempt: a retry of this very request gets the same PaymentIntent.
+    # Stripe refuses a key reused with other parameters, so the payment id derives from it.
+    payment_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"booking/{booking.id}/{key}"))
+    return stripe_gateway.create_intent(
+        amount=amount,
+        currency=booking.currency,
+        metadata={
+            "booking_id": booking.id,
+            "reference_code": booking.reference_code,
+            "payment_id": payment_id,
+        },
+        description=f"{booking.reference_code} {booking.resource_name}, {booking.venue_name}",
+        idempotency_key=f"booking-{booking.id}-{key}",
+        stripe_account=venue.stripe_account_id,
+        application_fee_amount=_platform_fee(venue, amount),
+        payment_method=payment_method,
+        payment_method_types=[method_type] if method_type else None,
+    )
+
+
+def _platform_fee(venue: Venue, amount: int) -> int | None:
+    if not venue.stripe_account_id or venue.platform_fee_percent <= 0:
+        return None
+    fee = (Decimal(amount) * venue.platform_fee_percent / 100).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP
+    )
+    return int(fee)
+
+
+def _payment_record(
+    booking: Booking,
+    venue: Venue,
+    intent: stripe_gateway.Intent,
+    *,
+    method: str,
+    now: datetime,
+    source: dict[str, Any] | None = None,
+) -> Payment:
+    return Payment(
+        intent_id=intent.id,
+        payment_id=intent.metadata.get("payment_id") or str(uuid.uuid4()),
+        booking_id=booking.id,
+        user_id=booking.user_id,
+        amount=intent.amount,
+        currency=intent.currency,
+        method=method,
+        status="pending",
+        created_at=now.isoformat(),
+        stripe_account_id=venue.stripe_account_id,
+        source=source,
+    )
+
+
+def _payable_booking(principal: Principal, booking_id: str, now: datetime) -> Booking:
+    booking = booking_service.booking(principal, booking_id)
+    if booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED):
+        raise BookingAlreadyPaid
+    if booking.status != BookingStatus.PENDING:
+        raise BookingNotPayable(f"This booking is {booking.status.value} and cannot be paid.")
+    if booking.start <= now:
+        raise BookingNotPayable("This booking has already started and can no longer be paid.")
+    return booking
+
+
+def _venue(booking: Booking) -> Venue:
+    venue = catalogue.get_venue(booking.venue_id)
+    if venue is None:
+        raise NotFound
+    return venue
+
+
+# ---- server-side payment (the payment seed) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Payer:
+    """Who pays, as a bank-debit mandate records them."""
+
+    ip_address: str
+    user_agent: str
+
+    @classmethod
+    def of(cls, request: Request) -> Payer:
+        return cls(
+            ip_address=request.source_ip or "0.0.0.0",  # noqa: S104 - a record, not a bind
+            user_agent=request.header("User-Agent") or "unknown",
+        )
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    payment_id: str
+    booking_id: str
+    amount: Decimal
+    currency: str
+    source: dict[str, Any]
+    status: str  # pending | succeeded | failed
+
+
+def pay(
+    principal: Principal, booking_id: str, request: PaymentRequest, payer: Payer, now: datetime
+) -> PaymentResult:
+    """Charge the payer's card or bank account for the booking's total."""
+    source = _source(request)
+    booking = _payable_booking(principal, booking_id, now)
+    _check_amount(booking, request, source, now)
+    _refuse_if_processing(booking, now)
+    venue = _venue(booking)
+    amount = minor_units(booking.total_price, booking.currency)
+    try:
+        store.claim_for_payment(booking, now, now + timedelta(seconds=PAYMENT_CLAIM_SECONDS))
+    except store.BookingChanged:
+        raise PaymentInProgress(
+            "A payment for this booking is already in progress.", retry_after_seconds=5
+        ) from None
+    try:
+        return _charge(booking, venue, amount, source, payer, now)
+    finally:
+        store.release_claim(booking.id)
+
+
+def _source(request: PaymentRequest) -> CardSource | BankAccountSource | PaymentMethodSource:
+    from booking_core.http.api import validate
+
+    model = PAYMENT_SOURCES[str(request.source["object"])]
+    return validate(model, request.source, prefix="source")
+
+
+def _check_amount(
+    booking: Booking,
+    request: PaymentRequest,
+    source: CardSource | BankAccountSource | PaymentMethodSource,
+    now: datetime,
+) -> None:
+    errors: dict[str, list[str]] = {}
+    if request.currency != booking.currency.lower():
+        errors["currency"] = [f'This booking is priced in "{booking.currency.lower()}".']
+    elif request.amount != booking.total_price:
+        errors["amount"] = [f"Must equal the booking's total price, {booking.total_price}."]
+    if isinstance(source, CardSource) and (source.exp_year, source.exp_month) < (
+        now.year,
+        now.month,
+    ):
+        errors["source.exp_year"] = ["This card has expired."]
+    if errors:
+        raise InvalidRequest(errors)
+
+
+def _refuse_if_processing(booking: Booking, now: datetime) -> None:
+    if booking.payment_claimed_until is not None and booking.payment_claimed_until > now:
+        raise PaymentInProgress(
+            "A payment for this booking is already in progress.", retry_after_seconds=5
+        )
+    if booking.payment_intent_id is None:
+        return
+    payment = store.get_payment(booking.payment_intent_id)
+    bank_debit = payment is not None and payment.method in ("sepa_debit", "bacs_debit")
+    if bank_debit and payment is not None and payment.status == "pending":
+        raise PaymentInProgress("A bank debit for this booking is being processed.")
+
+
+def _charge(
+    booking: Booking,
+    venue: Venue,
+    amount: int,
+    source: CardSource | BankAccountSource | PaymentMethodSource,
+    payer: Payer,
+    now: datetime,
+) -> PaymentResult:
+    # The claim counted this attempt: keys are numbered by the attempt before it.
+    key = f"payment-{booking.payment_attempts}"
+    method_type, payment_method = _payment_method(booking, source, key)
+    intent = _new_intent(
+        booking,
+        venue,
+        amount,
+        key=key,
+        payment_method=payment_method,
+        method_type=method_type,
+    )
+    payment = _payment_record(
+        booking, venue, intent, method=method_type, now=now, source=source_view(source)
+    )
+    store.attach_intent(booking.id, payment, now)
+    mandate = None
+    if method_type in ("sepa_debit", "bacs_debit"):
+        mandate = {
+            "customer_acceptance": {
+                "type": "online",
+                "online": {"ip_address": payer.ip_address, "user_agent": payer.user_agent},
+            }
+        }
+    try:
+        intent = stripe_gateway.confirm_intent(
+            intent.id,
+            idempotency_key=f"booking-{booking.id}-{key}-confirm",
+            stripe_account=venue.stripe_account_id,
+            mandate_data=mandate,
+        )
+    except (PaymentDeclined, PaymentRejected) as declined:
+        _record_failure(payment, declined.message, now)
+        count("PaymentFailed")
+        raise
+    status = _settle_confirmed(payment, intent, venue, now)
+    return PaymentResult(
+        payment_id=payment.payment_id,
+        booking_id=booking.id,
+        amount=booking.total_price,
+        currency=booking.currency.lower(),
+        source=payment.source or {},
+        status=status,
+    )
+
+
+def _settle_confirmed(
+    payment: Payment, intent: stripe_gateway.Intent, venue: Venue, now: datetime
+) -> str:
+    if intent.status == "succeeded":
+        apply_success(replace(payment, amount=intent.amount, currency=intent.currency), now)
+        return "succeeded"
+    if intent.status == "processing":
+        return "pending"  # a bank debit: the webhook settles it in a few days
+    if intent.status == "requires_action":
+        # 3-D Secure needs the cardholder, which a server-to-server payment cannot reach.
+        stripe_gateway.cancel_intent(intent.id, stripe_account=venue.stripe_account_id)
+        message = (
+            "This card requires authentication by the cardholder. "
+            "Pay with create-payment-intent and Stripe.js instead."
+        )
+        _record_failure(payment, message, now)
+        raise PaymentRejected(message)
+    message = intent.error_message or "The payment was not completed."
+    _record_failure(payment, message, now)
+    count("PaymentFailed")
+    raise PaymentDeclined(message)
+
+
+def _record_failure(payment: Payment, message: str, now: datetime) -> None:
+    with contextlib.suppress(store.PaymentAlreadySettled):
+        store.record_failure(payment, message, now)
+
+
+def _payment_method(
+    booking: Booking, source: CardSource | BankAccountSource | PaymentMethodSource, key: str
+) -> tuple[str, str]:
+    """(PaymentMethod type, PaymentMethod id) for the source."""
+    idempotency_key = f"booking-{booking.id}-{key}-method"
+    if isinstance(source, PaymentMethodSource):
+        return "card", source.id
+    if isinstance(source, CardSource):
+        address = {
+            "line1": source.address_line1,
+            "line2": source.address_line2,
+            "city": source.address_city,
+            "country": source.address_country.upper() if source.address_country else None,
+            "postal_code": source.address_post_code,
+        }
+        billing: dict[str, Any] = {"name": source.name} if source.name else {}
+        if any(address.values()):
+            billing["address"] = {k: v for k, v in address.items() if v}
+        details = {
+            "number": source.number,
+            "exp_month": source.exp_month,
+            "exp_year": source.exp_year,
+            "cvc": source.cvc,
+        }
+        return "card", stripe_gateway.create_payment_method(
+            "card", details, billing, idempotency_key=idempotency_key
+        )
+    user_email = _payer_email(booking)
+    billing = {"name": source.name, "email": user_email}
+    if source.is_iban:
+        return "sepa_debit", stripe_gateway.create_payment_method(
+            "sepa_debit", {"iban": source.number}, billing, idempotency_key=idempotency_key
+        )
+    if source.sort_code is None:
+        raise InvalidRequest({"source.sort_code": ["A UK account needs its sort code."]})
+    return "bacs_debit", stripe_gateway.create_payment_method(
+        "bacs_debit",
+        {"account_number": source.number, "sort_code": source.sort_code},
+        billing,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _payer_email(booking: Booking) -> str:
+    from booking_core.store import accounts
+
+    user = accounts.get_user(booking.user_id)
+    return user.email if user else ""
+
+
+def mask(number: str) -> str:
+    """All but the last four digits hidden: ************4242."""
+    return "*" * max(0, len(number) - 4) + number[-4:]
+
+
+def source_view(source: CardSource | BankAccountSource | PaymentMethodSource) -> dict[str, Any]:
+    """The source as the payer may see it again: number masked, no cvc or address lines."""
+    if isinstance(source, PaymentMethodSource):
+        return {"object": "payment_method", "id": source.id}
+    if isinstance(source, CardSource):
+        view: dict[str, Any] = {
+            "object": "card",
+            "name": source.name,
+            "number": mask(source.number),
+            "exp_month": source.exp_month,
+            "exp_year": source.exp_year,
+            "address_country": source.address_country,
+            "address_post_code": source.address_post_code,
+        }
+    else:
+        view = {
+            "object": "bank_account",
+            "name": source.name,
+            "account_type": source.account_type,
+            "number": mask(source.number),
+            "sort_code": source.sort_code,
+            "bank_name": source.bank_name,
+            "country": source.country,
+        }
+    return {k: v for k, v in view.items() if v is not None}
+
+
+# ---- applying what Stripe reports ---------------------------------------------------------
+
+
+def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | None = None) -> str:
+    """A payment succeeded: pay its booking (with the confirmation emails), or, if the booking
+    does not need it, refund it. Once per payment, whoever reports it and how often."""
+    for _ in range(_MAX_DECISIONS):
+        booking = booking_store.get_booking(payment.booking_id)
+        try:
+            if booking is not None and _pays(booking, payment):
+                store.mark_paid(
+                    booking,
+                    payment,
+                    now,
+                    tasks=[
+                        tasks.new_task_op("email.booking_confirmation", booking.id, now),
+                        tasks.new_task_op("email.operator_notification", booking.id, now),
+                    ],
+                    event=event,
+                )
+                count("PaymentSucceeded")
+                logger.info("Booking paid", extra={"booking_id": booking.id})
+                return "paid"
+            refund = tasks.new_task_op(
+                "stripe.refund",
+                payment.booking_id,
+                now,
+                intent_id=payment.intent_id,
+                amount=payment.amount,
+                currency=payment.currency,
+                stripe_account_id=payment.stripe_account_id,
+                reason=_refund_reason(booking, payment),
+            )
+            if booking is None:
+                logger.error("Payment for an unknown booking", extra={"intent": payment.intent_id})
+            store.record_success_without_booking(payment, now, tasks=[refund], event=event)
+            count("PaymentRefundedAutomatically")
+            logger.warning(
+                "Payment not needed by its booking; refunding",
+                extra={"booking_id": payment.booking_id, "intent": payment.intent_id},
+            )
+            return "refunding"
+        except (store.PaymentAlreadySettled, store.EventAlreadyHandled):
+            if event is not None:
+                store.mark_event_handled(*event, now)
+            return "duplicate"
+        except store.BookingChanged:
+            continue
+    raise ServiceBusy(retry_after_seconds=1)
+
+
+def _pays(booking: Booking, payment: Payment) -> bool:
+    return (
+        booking.status == BookingStatus.PENDING
+        and payment.amount == minor_units(booking.total_price, booking.currency)
+        and payment.currency == booking.currency.lower()
+    )
+
+
+def _refund_reason(booking: Booking | None, payment: Payment) -> str:
+    if booking is None:
+        return "The payment was for a booking that does not exist."
+    if booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED):
+        return "The booking had already been paid by another payment."
+    if booking.status != BookingStatus.PENDING:
+        return f"The booking had been {booking.status.value} before the payment completed."
+    return "The payment did not match the booking's price."
+
+
+HANDLED_EVENTS = frozenset(
+    {"payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded"}
+)
+
+
+def handle_event(event: dict[str, Any], now: datetime) -> str:
+    """Apply one verified webhook event; returns what was done (for the log)."""
+    event_id, event_type = str(event.get("id", "")), str(event.get("type", ""))
+    if event_type not in HANDLED_EVENTS or not event_id:
+        return "ignored"
+    if store.event_handled(event_id):
+        count("WebhookDuplicate")
+        return "duplicate"
+    found = (event.get("data") or {}).get("object") or {}
+    marker = (event_id, event_type)
+    if event_type == "charge.refunded":
+        return _apply_refund_report(found, now, marker)
+    payment = _payment_of_intent(found, event.get("account"), now)
+    if payment is None:
+        store.mark_event_handled(event_id, event_type, now)
+        return "not ours"
+    if event_type == "payment_intent.succeeded":
+        outcome = apply_success(payment, now, event=marker)
+    else:
+        error = found.get("last_payment_error") or {}
+        try:
+            store.record_failure(
+                payment, str(error.get("message") or "The payment failed."), now, event=marker
+            )
+            count("PaymentFailed")
+            outcome = "failure recorded"
+        except (store.PaymentAlreadySettled, store.EventAlreadyHandled):
+            store.mark_event_handled(event_id, event_type, now)
+            outcome = "ignored: the payment had already succeeded"
+    if outcome == "duplicate":
+        count("WebhookDuplicate")
+    return outcome
+
+
+def _payment_of_intent(
+    intent: dict[str, Any], account: str | None, now: datetime
+) -> Payment | None:
+    """Our record of a PaymentIntent, or one made from its metadata (if our write of it was
+    lost); None for a PaymentIntent that is not about a booking."""
+    intent_id = str(intent.get("id", ""))
+    amount, currency = int(intent.get("amount") or 0), str(intent.get("currency", "")).lower()
+    payment = store.get_payment(intent_id) if intent_id else None
+    if payment is not None:
+        return replace(payment, amount=amount, currency=currency)
+    booking_id = (intent.get("metadata") or {}).get("booking_id")
+    booking = booking_store.get_booking(booking_id) if booking_id else None
+    if booking is None:
+        return None
+    return Payment(
+        intent_id=intent_id,
+        payment_id=(intent.get("metadata") or {}).get("payment_id") or str(uuid.uuid4()),
+        booking_id=booking.id,
+        user_id=booking.user_id,
+        amount=amount,
+        currency=currency,
+        method="payment_intent",
+        status="pending",
+        created_at=now.isoformat(),
+        stripe_account_id=account,
+    )
+
+
+def _apply_refund_report(charge: dict[str, Any], now: datetime, marker: tuple[str, str]) -> str:
+    intent_id = charge.get("payment_intent")
+    payment = store.get_payment(str(intent_id)) if intent_id else None
+    if payment is None:
+        store.mark_event_handled(*marker, now)
+        return "not ours"
+    refunded = int(charge.get("amount_refunded") or 0)
+    booking = booking_store.get_booking(payment.booking_id)
+    paid_it = booking is not None and booking.payment_intent_id == payment.intent_id
+    try:
+        store.record_refund(
+            payment,
+            refunded,
+            now,
+            booking_id=payment.booking_id if paid_it else None,
+            refunded_amount_text=str(from_minor_units(refunded, payment.currency)),
+            event=marker,
+        )
+    except (store.PaymentAlreadySettled, store.EventAlreadyHandled):
+        store.mark_event_handled(*marker, now)
+        return "refund already recorded"
+    except store.BookingChanged:
+        raise ServiceBusy(retry_after_seconds=1) from None
+    return "refund recorded"
+
+
+# ---- refunds on cancellation --------------------------------------------------------------
+
+
+def refund_for_cancellation(booking: Booking, amount: Decimal, now: datetime) -> None:
+    """Refund `amount` of the booking's payment at Stripe (idempotent per booking)."""
+    if booking.payment_intent_id is None:
+        raise ServiceBusy  # a paid booking always has its PaymentIntent
+    payment = store.get_payment(booking.payment_intent_id)
+    account = payment.stripe_account_id if payment else None
+    refund = stripe_gateway.refund(
+        booking.payment_intent_id,
+        amount=minor_units(amount, booking.currency),
+        idempotency_key=f"booking-{booking.id}-cancel-refund",
+        stripe_account=account,
+    )
+    logger.info("Refunded on cancellation", extra={"booking_id": booking.id, "refund": refund.id})
+    if payment is not None:
+        # Already recorded if the webhook was quicker.
+        with contextlib.suppress(store.PaymentAlreadySettled, store.BookingChanged):
+            store.record_refund(payment, refund.amount, now)
