@@ -107,6 +107,19 @@ def _record_op(
     return pk, sk, fixed, {"updated_at": now.isoformat(), **changes}
 
 
+def _unsettled_update_op(payment: Payment, now: datetime, **changes: Any) -> dict[str, Any]:
+    """Update the payment record (creating it if missing), unless it has succeeded already."""
+    pk, sk, fixed, changes = _record_op(payment, now, **changes)
+    return table.update_op(
+        pk,
+        sk,
+        set_values=changes,
+        set_if_missing=fixed,
+        condition="attribute_not_exists(#status) OR #status <> :succeeded",
+        values={":succeeded": "succeeded"},
+    )
+
+
 def _event_marker_op(event_id: str, event_type: str, now: datetime) -> dict[str, Any]:
     return table.put_op(
         {
@@ -241,20 +254,10 @@ def mark_paid(
 
     Raises PaymentAlreadySettled, BookingChanged, or EventAlreadyHandled; nothing is written then.
     """
-    pk, sk, fixed, changes = _record_op(
-        payment, now, status="succeeded", succeeded_at=now.isoformat()
-    )
     operations = [_event_marker_op(*event, now)] if event else []
     first = len(operations)
     operations += [
-        table.update_op(
-            pk,
-            sk,
-            set_values=changes,
-            set_if_missing=fixed,
-            condition="attribute_not_exists(#status) OR #status <> :succeeded",
-            values={":succeeded": "succeeded"},
-        ),
+        _unsettled_update_op(payment, now, status="succeeded", succeeded_at=now.isoformat()),
         table.update_op(
             *_booking_key(booking.id),
             set_values={
@@ -286,20 +289,10 @@ def record_success_without_booking(
 ) -> None:
     """The payment succeeded but does not pay its booking (paid already, cancelled, wrong
     amount): record it, with the refund task, once."""
-    pk, sk, fixed, changes = _record_op(
-        payment, now, status="succeeded", succeeded_at=now.isoformat()
-    )
     operations = [_event_marker_op(*event, now)] if event else []
     first = len(operations)
     operations += [
-        table.update_op(
-            pk,
-            sk,
-            set_values=changes,
-            set_if_missing=fixed,
-            condition="attribute_not_exists(#status) OR #status <> :succeeded",
-            values={":succeeded": "succeeded"},
-        ),
+        _unsettled_update_op(payment, now, status="succeeded", succeeded_at=now.isoformat()),
         *tasks,
     ]
     _run(operations, marker=event is not None, guards={first: PaymentAlreadySettled})
@@ -310,20 +303,10 @@ def record_failure(
 ) -> None:
     """The payment failed; never overrides a success reported earlier (events can arrive out
     of order). The booking stays pending: the payer may try again."""
-    pk, sk, fixed, changes = _record_op(
-        payment, now, status="failed", failure_message=message[:500]
-    )
     operations = [_event_marker_op(*event, now)] if event else []
     first = len(operations)
     operations.append(
-        table.update_op(
-            pk,
-            sk,
-            set_values=changes,
-            set_if_missing=fixed,
-            condition="attribute_not_exists(#status) OR #status <> :succeeded",
-            values={":succeeded": "succeeded"},
-        )
+        _unsettled_update_op(payment, now, status="failed", failure_message=message[:500])
     )
     _run(operations, marker=event is not None, guards={first: PaymentAlreadySettled})
 
