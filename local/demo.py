@@ -1,4 +1,5 @@
-"""Demo data for the local stack: two venues in two timezones, courts, a user with a token."""
+"""Demo data for the local stack: two venues in two timezones, courts, users, partner apps
+(clients) and an admin, each with a known token."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from booking_core.domain import WEEKDAYS, OpeningRange, Principal
-from booking_core.http.schemas import BookingCreate
+from booking_core.domain import WEEKDAYS, OpeningRange, Principal, PrincipalKind
+from booking_core.http.schemas import (
+    BookingCreate,
+    ClientResourceRegistration,
+    ClientVenueRegistration,
+)
 from booking_core.rules.model import PeakWindow, WeeklyWindow
-from booking_core.services import accounts, bookings
+from booking_core.services import accounts, bookings, clients
 from booking_core.store import catalogue, table
 
 DEMO_USERS = (
@@ -30,6 +35,31 @@ DEMO_USERS = (
         "last_name": "Other",
     },
 )
+
+# Two partner apps (client API): each maps Court 1 and the Munich venue under its own ids.
+DEMO_CLIENTS = (
+    {
+        "name": "Demo Partner App",
+        "token": "demo-client-token-00000000000000000000000",
+        "commission_percent": "10.00",
+        "contact_email": "payouts@partner.example",
+        "resource_external_id": "demo-court-1",
+        "venue_external_id": "demo-venue-munich",
+    },
+    {
+        "name": "Other Partner App",
+        "token": "other-client-token-0000000000000000000000",
+        "commission_percent": "7.50",
+        "contact_email": "finance@other-partner.example",
+        "resource_external_id": "other-court-1",
+        "venue_external_id": "other-venue-munich",
+    },
+)
+DEMO_ADMIN = {
+    "email": "admin@example.com",
+    "password": "admin-password",
+    "token": "demo-admin-token-000000000000000000000000",
+}
 
 WEEKDAY_HOURS = (time(7), time(22))
 WEEKEND_HOURS = (time(8), time(20))
@@ -160,10 +190,38 @@ def _create_demo_data(now: datetime) -> dict[str, Any]:
         accounts.grant_token(user.id, demo["token"])
         users.append({"id": user.id, **{k: demo[k] for k in ("email", "password", "token")}})
 
+    admin = accounts.register_user(
+        DEMO_ADMIN["email"], DEMO_ADMIN["password"], "Ada", "Admin", role="admin"
+    )
+    accounts.grant_token(admin.id, DEMO_ADMIN["token"], kind=PrincipalKind.ADMIN)
+
+    partner_apps = []
+    for demo in DEMO_CLIENTS:
+        client, _ = clients.create_client(
+            demo["name"],
+            Decimal(demo["commission_percent"]),
+            demo["contact_email"],
+            token=demo["token"],
+        )
+        acting = Principal(kind=PrincipalKind.CLIENT, user_id=client.service_user_id, client=client)
+        clients.register_resource(
+            acting,
+            ClientResourceRegistration(
+                external_id=demo["resource_external_id"], resource_id=courts[0].id
+            ),
+            now,
+        )
+        clients.register_venue(
+            acting,
+            ClientVenueRegistration(external_id=demo["venue_external_id"], venue_id=berlin.id),
+            now,
+        )
+        partner_apps.append({"id": client.id, **demo})
+
     # One pending booking of the demo user, two days ahead at 18:00 on Court 1.
     booking_day = (now.astimezone(tz) + timedelta(days=2)).date()
     booking = bookings.create_booking(
-        Principal(kind="user", user_id=users[0]["id"]),
+        Principal(kind=PrincipalKind.USER, user_id=users[0]["id"]),
         BookingCreate(
             resource=courts[0].id,
             start_datetime=datetime.combine(booking_day, time(18), tz),
@@ -176,6 +234,8 @@ def _create_demo_data(now: datetime) -> dict[str, Any]:
 
     return {
         "users": users,
+        "admin": {**DEMO_ADMIN, "id": admin.id},
+        "clients": partner_apps,
         "bookings": [
             {
                 "id": booking.id,

@@ -9,6 +9,8 @@ fixed date would stop working. Events therefore carry placeholders, rendered whe
   {{DEMO_BOOKING_ID}}     the id of the demo user's booking in the demo data
   {{DEMO_BOOKING_AMOUNT}} its total price as a JSON number (37.5); _MINOR in cents (3750)
   {{EPOCH}}               now, in seconds since 1970 (a Stripe event's `created`)
+  {{PREVIOUS_MONTH}}      the UTC month before this one, e.g. 2026-10 (a commission period)
+  {{MONTH_START}}         the first of this UTC month at 03:00Z (when the payout run is due)
   {{STRIPE_SIGNATURE}}    a Stripe-Signature of the event's body, made with the secret in
                           STRIPE_WEBHOOK_SECRET (left as it is when that is not set)
 Dates are those of the demo venue (Europe/Berlin).
@@ -31,7 +33,8 @@ from zoneinfo import ZoneInfo
 DEMO_TIMEZONE = ZoneInfo("Europe/Berlin")
 _PLACEHOLDER = re.compile(
     r"\{\{(DATE|DATETIME)\+(\d+)(?: (\d\d):(\d\d))?\}\}"
-    r"|\{\{(?:DEMO_BOOKING_ID|DEMO_BOOKING_AMOUNT|DEMO_BOOKING_AMOUNT_MINOR|EPOCH)\}\}"
+    r"|\{\{(?:DEMO_BOOKING_ID|DEMO_BOOKING_AMOUNT|DEMO_BOOKING_AMOUNT_MINOR|EPOCH"
+    r"|PREVIOUS_MONTH|MONTH_START)\}\}"
 )
 SIGNATURE_PLACEHOLDER = "{{STRIPE_SIGNATURE}}"
 
@@ -40,11 +43,14 @@ def render_text(
     text: str, *, now: datetime, demo_booking_id: str = "", demo_booking_total: str = "0.00"
 ) -> str:
     total = Decimal(demo_booking_total or "0")
+    month_start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     fixed = {
         "{{DEMO_BOOKING_ID}}": demo_booking_id,
         "{{DEMO_BOOKING_AMOUNT}}": format(total.normalize(), "f"),
         "{{DEMO_BOOKING_AMOUNT_MINOR}}": str(int(total * 100)),
         "{{EPOCH}}": str(int(now.timestamp())),
+        "{{PREVIOUS_MONTH}}": (month_start - timedelta(days=1)).strftime("%Y-%m"),
+        "{{MONTH_START}}": month_start.strftime("%Y-%m-%dT03:00:00Z"),
     }
 
     def replace(match: re.Match[str]) -> str:

@@ -250,6 +250,21 @@ def print_summary(summary: Mapping[str, Any], demo_file: Path, out: TextIO) -> N
                 f"  token: {user.get('token')}",
                 file=out,
             )
+    partner_apps = summary.get("clients") or []
+    if partner_apps:
+        print(
+            "\nDemo partner apps (client API; add X-User-External-ID to act for a user):", file=out
+        )
+        for partner in partner_apps:
+            print(
+                f"  {partner.get('name')} ({partner.get('commission_percent')}% commission)"
+                f"  token: {partner.get('token')}"
+                f"  court: {partner.get('resource_external_id')}",
+                file=out,
+            )
+    admin = summary.get("admin")
+    if isinstance(admin, Mapping):
+        print(f"Demo admin: {admin.get('email')}  token: {admin.get('token')}", file=out)
     counts = [
         f"{len(summary[key])} {key}"
         for key in ("venues", "resources")

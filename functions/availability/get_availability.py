@@ -21,7 +21,7 @@ from booking_core.services.availability import availability
 
 
 def get_availability(request: Request) -> Response:
-    principal = auth.optional_principal(request)
+    principal = auth.optional_user(request)
     parameters = query_values(request)
     if "resource_id" in request.path_parameters:
         # The path form names the resource itself; the query cannot name another.

@@ -8,7 +8,7 @@ from booking_core.services import bookings
 
 
 def cancel_booking(request: Request) -> Response:
-    principal = auth.authenticate(request)
+    principal = auth.authenticate_user(request)
     cancellation = parse_body(request, CancelRequest, required=False)
     now = clock.now()
     booking_id = path_uuid(request, "booking_id")

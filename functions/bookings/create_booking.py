@@ -8,7 +8,7 @@ from booking_core.services import bookings
 
 
 def create_booking(request: Request) -> Response:
-    principal = auth.authenticate(request)
+    principal = auth.authenticate_user(request)
     booking_request = parse_body(request, BookingCreate)
     now = clock.now()
     booking = bookings.create_booking(principal, booking_request, now)

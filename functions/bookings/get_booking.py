@@ -7,7 +7,7 @@ from booking_core.services import bookings
 
 
 def get_booking(request: Request) -> Response:
-    principal = auth.authenticate(request)
+    principal = auth.authenticate_user(request)
     booking = bookings.booking(principal, path_uuid(request, "booking_id"))
     return json_response(200, views.booking_view(booking, clock.now()))
 

@@ -8,7 +8,7 @@ from booking_core.services import bookings
 
 
 def list_bookings(request: Request) -> Response:
-    principal = auth.authenticate(request)
+    principal = auth.authenticate_user(request)
     filters = parse_query(request, BookingFilters)
     now = clock.now()
     found = [views.booking_view(b, now) for b in bookings.find_bookings(principal, filters, now)]

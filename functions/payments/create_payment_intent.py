@@ -7,7 +7,7 @@ from booking_core.services import payments
 
 
 def create_payment_intent(request: Request) -> Response:
-    principal = auth.authenticate(request)
+    principal = auth.authenticate_user(request)
     booking_id = path_uuid(request, "booking_id")
     checkout = payments.start_checkout(principal, booking_id, clock.now())
     return json_response(200, views.checkout_view(checkout))

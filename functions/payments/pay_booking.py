@@ -19,7 +19,7 @@ from booking_core.services import payments
 
 
 def pay_booking(request: Request) -> Response:
-    principal = auth.authenticate(request)
+    principal = auth.authenticate_user(request)
     booking_id = path_uuid(request, "booking_id")
     payment = parse_body(request, PaymentRequest)
     payer = payments.Payer.of(request)

@@ -30,6 +30,19 @@ EVENT_FUNCTIONS = {
     "create_payment_intent": "CreatePaymentIntentFunction",
     "pay_booking": "PayBookingFunction",
     "stripe_webhook": "StripeWebhookFunction",
+    "register_client_user": "RegisterClientUserFunction",
+    "lookup_client_user": "LookupClientUserFunction",
+    "list_client_user_mappings": "ListClientUserMappingsFunction",
+    "register_client_resource": "RegisterClientResourceFunction",
+    "lookup_client_resource": "LookupClientResourceFunction",
+    "register_client_venue": "RegisterClientVenueFunction",
+    "lookup_client_venue": "LookupClientVenueFunction",
+    "list_venue_resources": "ListVenueResourcesFunction",
+    "list_commission_statements": "ListCommissionStatementsFunction",
+    "get_commission_statement": "GetCommissionStatementFunction",
+    "export_commission_statements": "ExportCommissionStatementsFunction",
+    "aggregate_commissions_schedule": "AggregateCommissionsFunction",
+    "aggregate_commissions_by_hand": "AggregateCommissionsFunction",
     "process_outbox_schedule": "OutboxFunction",
     "process_outbox_stream": "OutboxFunction",
 }
@@ -63,7 +76,8 @@ def call(demo: dict[str, Any], invoke: Callable[[str, dict[str, Any]], dict[str,
 
     `body` may be a dict (sent as JSON) or a raw string; `token=None` sends no Authorization,
     `authorization` sends that header as it is;
-    `path` replaces path parameters (and the path's last id segment with them).
+    `path` replaces path parameters (and the path's last id segment with them); `headers` adds
+    headers (say, X-User-External-ID).
     """
 
     def send(
@@ -74,6 +88,7 @@ def call(demo: dict[str, Any], invoke: Callable[[str, dict[str, Any]], dict[str,
         token: Any = KEEP,
         authorization: str | None = None,
         path: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
         event = render_event(
             REPO_ROOT / "events" / f"{name}.json",
@@ -89,12 +104,15 @@ def call(demo: dict[str, Any], invoke: Callable[[str, dict[str, Any]], dict[str,
                 {k: [v] for k, v in query.items()} if query else None
             )
         if token is not KEEP or authorization is not None:
-            for headers in (event["headers"], event["multiValueHeaders"]):
-                headers.pop("Authorization", None)
+            for present in (event["headers"], event["multiValueHeaders"]):
+                present.pop("Authorization", None)
             header = authorization or (None if token is None else f"Token {token}")
             if header is not None:
                 event["headers"]["Authorization"] = header
                 event["multiValueHeaders"]["Authorization"] = [header]
+        for header_name, value in (headers or {}).items():
+            event["headers"][header_name] = value
+            event["multiValueHeaders"][header_name] = [value]
         if path is not None:
             for key, value in path.items():
                 old = event["pathParameters"][key]

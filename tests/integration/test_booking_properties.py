@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from booking_core.domain import Principal
+from booking_core.domain import Principal, PrincipalKind
 from booking_core.errors import BookingRuleViolation
 from booking_core.http.schemas import BookingCreate
 from booking_core.services import bookings
@@ -50,7 +50,7 @@ def test_accepted_bookings_never_overlap_or_leave_a_short_gap(
     day = local_day(5)
     opens = datetime.fromisoformat(at(day, OPENS))
     closes = datetime.fromisoformat(at(day, CLOSES))
-    user = Principal(kind="user", user_id=demo["users"][0]["id"])
+    user = Principal(kind=PrincipalKind.USER, user_id=demo["users"][0]["id"])
     # When 07:00-08:00 is booked, then random requests (start slot, length in half hours)
     # are made one after another
     for slot, halves in [(0, 2), *requests]:

@@ -149,7 +149,8 @@ def test_the_outbox_reads_new_tasks_from_the_booking_tables_stream() -> None:
     subscriptions = stream_subscriptions(template)
     schedules = scheduled_functions(template)
 
-    # Then the outbox function gets new tasks in batches of 10, retried 3 times, every 5 minutes
+    # Then the outbox function gets new tasks in batches of 10, retried 3 times, every 5 minutes,
+    # and the payout run is due at 03:00 UTC on the 1st of each month
     [outbox] = [s for s in subscriptions if s.function_id == "OutboxFunction"]
     assert outbox.table_name == template.table_name("BookingTable")
     assert outbox.source == StreamSource(
@@ -159,8 +160,9 @@ def test_the_outbox_reads_new_tasks_from_the_booking_tables_stream() -> None:
         maximum_retry_attempts=3,
         filter_patterns=(NEW_TASKS,),
     )
-    assert [(s.function_id, s.expression) for s in schedules] == [
-        ("OutboxFunction", "rate(5 minutes)")
+    assert sorted((s.function_id, s.expression) for s in schedules) == [
+        ("AggregateCommissionsFunction", "cron(0 3 1 * ? *)"),
+        ("OutboxFunction", "rate(5 minutes)"),
     ]
 
 

@@ -24,6 +24,19 @@ from tests.integration.conftest import EVENT_FUNCTIONS, Call
         ("create_payment_intent", 200, "client_secret"),
         ("pay_booking", 200, "links"),
         ("stripe_webhook", 200, "received"),
+        ("register_client_user", 201, "mapping_created"),
+        # The sample names the user the register sample creates; on fresh demo data: unknown.
+        ("lookup_client_user", 404, "detail"),
+        ("list_client_user_mappings", 200, "results"),
+        ("register_client_resource", 201, "resource_name"),
+        ("lookup_client_resource", 200, "external_data"),
+        ("register_client_venue", 201, "venue_name"),
+        ("lookup_client_venue", 200, "external_data"),
+        ("list_venue_resources", 200, "resources"),
+        ("list_commission_statements", 200, "results"),
+        # Fresh demo data has no statement, and last month was never aggregated.
+        ("get_commission_statement", 404, "detail"),
+        ("export_commission_statements", 404, "detail"),
     ],
 )
 @pytest.mark.usefixtures("payments_env")
@@ -56,3 +69,13 @@ def test_the_outbox_sample_events_run_the_outbox(invoke, load_event):
         # Then it reports what it did: nothing was pending
         assert summary["done"] == 0
         assert set(summary) == {"done", "retrying", "given_up", "skipped"}
+
+
+def test_the_aggregation_sample_events_aggregate_last_month(invoke, load_event):
+    # Given the schedule's sample event (due this month) and the by-hand one (last month)
+    for name in ("aggregate_commissions_schedule", "aggregate_commissions_by_hand"):
+        # When the aggregation function handles each
+        summary = invoke("AggregateCommissionsFunction", load_event(name))
+        # Then both aggregated last month, which had no commission lines in the demo data
+        assert summary["lines"] == 0
+        assert summary["statements_created"] == []

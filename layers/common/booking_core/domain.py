@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import Any
 
 from booking_core.rules.model import BookingPolicy, PeakWindow, Schedule, WeeklyWindow
 
@@ -141,14 +142,92 @@ class User:
     last_name: str
     password_hash: str
     is_active: bool = True
+    # "person" signs in for themselves (or through a partner app); "admin" is platform
+    # staff; "service" is a partner app's service account. Only a person can be mapped.
+    role: str = "person"
+
+
+class PrincipalKind(StrEnum):
+    USER = "user"  # a person with their own token
+    CLIENT = "client"  # a partner app's service account, acting for users it has mapped
+    ADMIN = "admin"  # platform staff
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling. Only direct users exist so far; clients, operators and admins come later."""
+    """Who is calling.
 
-    kind: str  # "user"
+    For a client, `user_id` is its service account until the request names the mapped user
+    it acts for (`X-User-External-ID` or `X-User-ID`); then it is that user's id.
+    """
+
+    kind: PrincipalKind
     user_id: str
+    client: Client | None = None  # for a client's token
+    acts_for_user: bool = False  # a client request that named its user
+
+    @property
+    def is_client(self) -> bool:
+        return self.kind == PrincipalKind.CLIENT
+
+    @property
+    def client_id(self) -> str | None:
+        return self.client.id if self.client else None
+
+    def owns(self, booking: Booking) -> bool:
+        """A user owns their bookings; a client, its user's bookings made through it."""
+        return self.is_owner(booking.user_id, booking.client_id)
+
+    def is_owner(self, user_id: str, client_id: str | None) -> bool:
+        """Whether a booking of `user_id`, made through `client_id` (or directly), is ours.
+
+        A client that names no user owns every booking made through it.
+        """
+        if not self.is_client:
+            return user_id == self.user_id
+        if client_id != self.client_id:
+            return False
+        return not self.acts_for_user or user_id == self.user_id
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """A partner app (B2B): books for its own users through its service account's token.
+
+    It earns `commission_percent` of the bookings made through it, paid out monthly.
+    """
+
+    id: str
+    name: str
+    commission_percent: Decimal
+    contact_email: str
+    service_user_id: str
+    is_active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class UserMapping:
+    """A client's own id for one of our users."""
+
+    client_id: str
+    external_id: str
+    user_id: str
+    email: str
+    first_name: str
+    last_name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueMapping:
+    """A client's own id for one of our resources or venues."""
+
+    client_id: str
+    external_id: str
+    target_id: int  # the resource's or venue's id
+    external_data: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +266,10 @@ class Booking:
     # A server-side payment holds this until it knows its outcome (or the claim runs out).
     payment_claimed_until: datetime | None = None
     refunded_amount: Decimal = Decimal("0.00")
+    # A booking made through a client (partner app) earns it this percent once paid; the
+    # percent is the client's at booking time.
+    client_id: str | None = None
+    commission_percent: Decimal | None = None
 
     @property
     def duration_minutes(self) -> int:

@@ -9,6 +9,7 @@ __all__ = [
     "BookingNotCancellable",
     "BookingNotPayable",
     "BookingRuleViolation",
+    "ClientUserNotFound",
     "DomainError",
     "InvalidCredentials",
     "InvalidRequest",
@@ -22,6 +23,7 @@ __all__ = [
     "PermissionDenied",
     "ServiceBusy",
     "Unauthenticated",
+    "UserIdentificationRequired",
 ]
 
 
@@ -124,3 +126,20 @@ class PaymentProviderUnavailable(DomainError):
 
 class InvalidWebhookSignature(DomainError):
     """A webhook delivery without a valid, recent signature of one of our endpoint secrets."""
+
+
+class UserIdentificationRequired(DomainError):
+    """A client's request that needs a user but names none (the seed's sentence)."""
+
+
+class ClientUserNotFound(DomainError):
+    """The user a client's request names is not one it has mapped (or does not exist at all:
+    the two are indistinguishable, so that a client learns nothing of other clients' users)."""
+
+    def __init__(self, *, external_id: str | None = None, user_id: str | None = None) -> None:
+        self.message = (
+            f"No user found with external_id: {external_id}"
+            if external_id is not None
+            else f"No user found with id: {user_id}"
+        )
+        super().__init__(self.message)

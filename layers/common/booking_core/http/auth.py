@@ -1,11 +1,13 @@
-"""Who is calling: `Authorization: Token <token>` (or `Bearer <token>`)."""
+"""Who is calling: `Authorization: Token <token>` (or `Bearer <token>`), and for a client's
+token, the mapped user named by `X-User-External-ID` or `X-User-ID`."""
 
 from __future__ import annotations
 
-from booking_core.domain import Principal
-from booking_core.errors import Unauthenticated
+from booking_core.domain import Principal, PrincipalKind
+from booking_core.errors import PermissionDenied, Unauthenticated
 from booking_core.http.api import Request
 from booking_core.services.accounts import principal_for_token
+from booking_core.services.clients import acting_for
 
 _SCHEMES = ("token", "bearer")
 
@@ -16,6 +18,44 @@ def authenticate(request: Request) -> Principal:
     if principal is None:
         raise Unauthenticated
     return principal
+
+
+def authenticate_user(request: Request) -> Principal:
+    """The user a request acts for: a user's own token, or a client's token with the header
+    naming one of its mapped users (400 when it names none or one the client has not mapped)."""
+    return _acting(request, authenticate(request), required=True)
+
+
+def authenticate_client(request: Request) -> Principal:
+    """A client's service account, for the client-only endpoints; a user token is 403."""
+    principal = authenticate(request)
+    if not principal.is_client:
+        raise PermissionDenied
+    return principal
+
+
+def authenticate_admin(request: Request) -> Principal:
+    """Platform staff; anyone else is 403."""
+    principal = authenticate(request)
+    if principal.kind != PrincipalKind.ADMIN:
+        raise PermissionDenied
+    return principal
+
+
+def optional_user(request: Request) -> Principal | None:
+    """Like `authenticate_user`, for endpoints open to anyone: None when anonymous, and a
+    client that names no user stays its service account."""
+    principal = optional_principal(request)
+    return None if principal is None else _acting(request, principal, required=False)
+
+
+def _acting(request: Request, principal: Principal, *, required: bool) -> Principal:
+    return acting_for(
+        principal,
+        external_id=request.header("X-User-External-ID"),
+        user_id=request.header("X-User-ID"),
+        required=required,
+    )
 
 
 def optional_principal(request: Request) -> Principal | None:

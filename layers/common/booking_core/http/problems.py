@@ -15,6 +15,7 @@ from booking_core.errors import (
     BookingNotCancellable,
     BookingNotPayable,
     BookingRuleViolation,
+    ClientUserNotFound,
     InvalidCredentials,
     InvalidRequest,
     InvalidWebhookSignature,
@@ -27,6 +28,7 @@ from booking_core.errors import (
     PermissionDenied,
     ServiceBusy,
     Unauthenticated,
+    UserIdentificationRequired,
 )
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -123,6 +125,17 @@ def problem_for(error: Exception) -> Problem:
                 "permission-denied",
                 "Forbidden",
                 "You do not have permission to perform this action.",
+            )
+        case UserIdentificationRequired():
+            message = (
+                "User identification required. Provide X-User-ID or X-User-External-ID header."
+            )
+            return Problem(
+                400, "user-identification-required", "Bad Request", message, {"error": message}
+            )
+        case ClientUserNotFound():
+            return Problem(
+                400, "client-user-not-found", "Bad Request", error.message, {"error": error.message}
             )
         case NotFound():
             return Problem(404, "not-found", "Not Found", "Not found.")

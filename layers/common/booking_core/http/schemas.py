@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -248,3 +250,102 @@ PAYMENT_SOURCES: dict[str, type[CardSource | BankAccountSource | PaymentMethodSo
     "bank_account": BankAccountSource,
     "payment_method": PaymentMethodSource,
 }
+
+
+# ---- client API (partner apps) ------------------------------------------------------------
+
+# A client's own ids travel in query strings and headers: printable, no slashes or spaces.
+_EXTERNAL_ID = re.compile(r"[^\s/]{1,255}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# external_data is the client's to use, within reason: a mapping item stays small.
+MAX_EXTERNAL_DATA_BYTES = 4096
+
+
+def _external_id(value: str) -> str:
+    if not _EXTERNAL_ID.fullmatch(value):
+        raise ValueError("Enter an id of at most 255 characters without spaces or slashes.")
+    return value
+
+
+MAX_EXTERNAL_DATA_DEPTH = 8
+# What a DynamoDB number can hold: 38 significant digits, magnitudes from 1e-130 to 1e126.
+_LARGEST_INTEGER = 10**38 - 1
+_SMALLEST_MAGNITUDE, _LARGEST_MAGNITUDE = 1e-130, 9.9e125
+
+
+def _small_json(data: dict[str, Any]) -> dict[str, Any]:
+    """external_data as the client sent it, if it can be stored and given back unchanged."""
+    _check_storable(data, depth=1)
+    if len(json.dumps(data)) > MAX_EXTERNAL_DATA_BYTES:
+        raise ValueError(f"external_data must be at most {MAX_EXTERNAL_DATA_BYTES} bytes of JSON.")
+    return data
+
+
+def _check_storable(value: Any, *, depth: int) -> None:
+    if depth > MAX_EXTERNAL_DATA_DEPTH:
+        raise ValueError(f"external_data may nest at most {MAX_EXTERNAL_DATA_DEPTH} levels deep.")
+    if isinstance(value, dict):
+        if any(not key for key in value):
+            raise ValueError("external_data keys must not be empty.")
+        for inner in value.values():
+            _check_storable(inner, depth=depth + 1)
+    elif isinstance(value, list):
+        for inner in value:
+            _check_storable(inner, depth=depth + 1)
+    elif isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    elif isinstance(value, int):
+        if abs(value) > _LARGEST_INTEGER:
+            raise ValueError("external_data numbers must have at most 38 digits.")
+    elif isinstance(value, float):
+        magnitude = abs(value)
+        if value != value or (  # NaN
+            magnitude != 0 and not _SMALLEST_MAGNITUDE <= magnitude <= _LARGEST_MAGNITUDE
+        ):
+            raise ValueError("external_data numbers must be finite and of a storable size.")
+
+
+class ClientUserRegistration(_Input):
+    external_id: str
+    email: str = Field(max_length=254)
+    first_name: str = Field("", max_length=150)
+    last_name: str = Field("", max_length=150)
+
+    _valid_external_id = field_validator("external_id")(_external_id)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.fullmatch(value):
+            raise ValueError("Enter a valid email address.")
+        return value
+
+
+class ExternalIdQuery(_Input):
+    external_id: str = Field(min_length=1, max_length=255)
+
+
+class ClientResourceRegistration(_Input):
+    external_id: str
+    resource_id: int = Field(ge=1)
+    external_data: dict[str, Any] = Field(default_factory=dict)
+
+    _valid_external_id = field_validator("external_id")(_external_id)
+    _small_external_data = field_validator("external_data")(_small_json)
+
+
+class ClientVenueRegistration(_Input):
+    external_id: str
+    venue_id: int = Field(ge=1)
+    external_data: dict[str, Any] = Field(default_factory=dict)
+
+    _valid_external_id = field_validator("external_id")(_external_id)
+    _small_external_data = field_validator("external_data")(_small_json)
+
+
+class VenueResourcesQuery(_Input):
+    venue_external_id: str = Field(min_length=1, max_length=255)
+
+
+class StatementQuery(_Input):
+    currency: str | None = Field(None, min_length=3, max_length=3)

@@ -7,12 +7,22 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from booking_core.domain import WEEKDAYS, Booking, Principal, Resource, Venue
+from booking_core.domain import (
+    WEEKDAYS,
+    Booking,
+    CatalogueMapping,
+    Principal,
+    Resource,
+    UserMapping,
+    Venue,
+)
 
 if TYPE_CHECKING:
     from booking_core.rules.model import AvailableRange, DayWindow
     from booking_core.services.availability import Availability
+    from booking_core.services.clients import Registration
     from booking_core.services.payments import Checkout, PaymentResult
+    from booking_core.store.commissions import CommissionLine, Statement
 
 
 def money(amount: Decimal) -> str:
@@ -155,7 +165,7 @@ def availability_view(report: Availability, viewer: Principal | None) -> dict[st
                 "end_datetime": span.end.isoformat(),
                 **(
                     {"booking_id": span.booking_id}
-                    if viewer is not None and owner == viewer.user_id
+                    if viewer is not None and viewer.is_owner(owner.user_id, owner.client_id)
                     else {}
                 ),
             }
@@ -217,4 +227,125 @@ def payment_view(result: PaymentResult, booking_url: str) -> dict[str, Any]:
         "source": result.source,
         "status": result.status,
         "links": {"booking": booking_url},
+    }
+
+
+# ---- client API (partner apps) ------------------------------------------------------------
+
+
+def user_registration_view(registration: Registration) -> dict[str, Any]:
+    """The seed's register answer; an existing mapping's ids when one was returned."""
+    mapping = registration.mapping
+    return {
+        "user_id": mapping.user_id,
+        "external_id": mapping.external_id,
+        "email": mapping.email,
+        "created": registration.created,
+        "mapping_created": registration.mapping_created,
+    }
+
+
+def user_mapping_view(mapping: UserMapping) -> dict[str, Any]:
+    return {
+        "user_id": mapping.user_id,
+        "external_id": mapping.external_id,
+        "email": mapping.email,
+        "first_name": mapping.first_name,
+        "last_name": mapping.last_name,
+        "created_at": timestamp(mapping.created_at),
+    }
+
+
+def resource_registration_view(
+    mapping: CatalogueMapping, resource: Resource, *, created: bool
+) -> dict[str, Any]:
+    return {
+        "external_id": mapping.external_id,
+        "resource_id": resource.id,
+        "resource_name": resource.name,
+        "venue_name": resource.venue_name,
+        "created": created,
+    }
+
+
+def resource_mapping_view(mapping: CatalogueMapping, resource: Resource) -> dict[str, Any]:
+    return {
+        "external_id": mapping.external_id,
+        "resource_id": resource.id,
+        "resource_name": resource.name,
+        "venue_name": resource.venue_name,
+        "external_data": mapping.external_data,
+        "created_at": timestamp(mapping.created_at),
+        "updated_at": timestamp(mapping.updated_at),
+    }
+
+
+def venue_registration_view(
+    mapping: CatalogueMapping, venue: Venue, *, created: bool
+) -> dict[str, Any]:
+    return {
+        "external_id": mapping.external_id,
+        "venue_id": venue.id,
+        "venue_name": venue.name,
+        "created": created,
+    }
+
+
+def venue_mapping_view(mapping: CatalogueMapping, venue: Venue) -> dict[str, Any]:
+    return {
+        "external_id": mapping.external_id,
+        "venue_id": venue.id,
+        "venue_name": venue.name,
+        "external_data": mapping.external_data,
+        "created_at": timestamp(mapping.created_at),
+        "updated_at": timestamp(mapping.updated_at),
+    }
+
+
+def venue_resources_view(
+    mapping: CatalogueMapping, venue: Venue, resources: list[Resource]
+) -> dict[str, Any]:
+    """A client's venue by its own id, with the venue's resources."""
+    return {
+        "venue_id": venue.id,
+        "venue_name": venue.name,
+        "external_id": mapping.external_id,
+        "timezone": venue.timezone,
+        "resources": [resource_view(r) for r in resources],
+    }
+
+
+# ---- commissions (client API) -------------------------------------------------------------
+
+
+def statement_view(statement: Statement) -> dict[str, Any]:
+    return {
+        "period": statement.period,
+        "currency": statement.currency,
+        "bookings_count": statement.bookings_count,
+        "gross_amount": money(statement.gross_amount),
+        "commission_amount": money(statement.commission_amount),
+        "lines_count": statement.lines_count,
+        "created_at": timestamp(statement.created_at),
+    }
+
+
+def statement_detail(statement: Statement, lines: list[CommissionLine]) -> dict[str, Any]:
+    return {
+        **statement_view(statement),
+        "client_id": statement.client_id,
+        "client_name": statement.client_name,
+        "lines": [
+            {
+                "kind": line.kind,
+                "booking_id": line.booking_id,
+                "reference_code": line.reference_code,
+                "booking_amount": money(line.booking_amount),
+                "commission_percent": money(line.commission_percent),
+                "commission_amount": money(line.commission_amount),
+                "currency": line.currency,
+                "recorded_at": timestamp(line.recorded_at),
+            }
+            for line in lines
+        ],
     }

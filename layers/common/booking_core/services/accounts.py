@@ -9,9 +9,9 @@ import secrets
 import uuid
 from functools import lru_cache
 
-from booking_core.domain import Principal, User
+from booking_core.domain import Principal, PrincipalKind, User
 from booking_core.errors import InvalidCredentials, Unauthenticated
-from booking_core.store import accounts
+from booking_core.store import accounts, clients
 
 # scrypt's cost: about 50 ms on a Lambda core, far more for anyone guessing offline.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
@@ -42,13 +42,16 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def register_user(email: str, password: str, first_name: str = "", last_name: str = "") -> User:
+def register_user(
+    email: str, password: str, first_name: str = "", last_name: str = "", *, role: str = "person"
+) -> User:
     user = User(
         id=str(uuid.uuid4()),
         email=email,
         first_name=first_name,
         last_name=last_name,
         password_hash=hash_password(password),
+        role=role,
     )
     accounts.create_user(user)
     return user
@@ -61,9 +64,16 @@ def issue_token(user_id: str) -> str:
     return token
 
 
-def grant_token(user_id: str, token: str) -> None:
-    """Make `token` act as the user (fixtures and demo data use known tokens)."""
-    accounts.save_token(token_hash(token), kind="user", user_id=user_id)
+def grant_token(
+    user_id: str,
+    token: str,
+    *,
+    kind: PrincipalKind = PrincipalKind.USER,
+    client_id: str | None = None,
+) -> None:
+    """Make `token` act as the user, or as the client whose service account the user is
+    (fixtures and demo data use known tokens)."""
+    accounts.save_token(token_hash(token), kind=kind.value, user_id=user_id, client_id=client_id)
 
 
 def obtain_token(email: str, password: str) -> str:
@@ -85,7 +95,13 @@ def principal_for_token(token: str) -> Principal:
     user = accounts.get_user(record["user_id"])
     if user is None or not user.is_active:
         raise Unauthenticated("User inactive or deleted.")
-    return Principal(kind=record["kind"], user_id=user.id)
+    kind = PrincipalKind(record["kind"])
+    if kind != PrincipalKind.CLIENT:
+        return Principal(kind=kind, user_id=user.id)
+    client = clients.get_client(str(record["client_id"]))
+    if client is None or not client.is_active:
+        raise Unauthenticated("User inactive or deleted.")
+    return Principal(kind=kind, user_id=user.id, client=client)
 
 
 @lru_cache(maxsize=1)

@@ -19,12 +19,12 @@ from booking_core.errors import (
     BookingNotCancellable,
     InvalidRequest,
     NotFound,
-    PermissionDenied,
     ServiceBusy,
 )
 from booking_core.observability import count, logger
 from booking_core.rules.errors import InvalidDuration, SlotUnavailable
 from booking_core.rules.model import Span
+from booking_core.services import clients
 from booking_core.store import bookings as store
 from booking_core.store import catalogue, tasks
 from booking_core.store.timestamps import utc_key
@@ -48,7 +48,7 @@ def _back_off(attempt: int) -> None:
 
 def create_booking(principal: Principal, request: BookingCreate, now: datetime) -> Booking:
     """Book a resource for the caller, status pending. Never overlaps another booking."""
-    resource = _bookable_resource(request)
+    resource = _bookable_resource(principal, request)
     if request.participant_count > resource.capacity:
         raise InvalidRequest(
             {
@@ -97,17 +97,28 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
     raise ServiceBusy(retry_after_seconds=1)
 
 
-def _bookable_resource(request: BookingCreate) -> Resource:
-    if request.resource is None:
-        if request.resource_external_id is not None:
-            # External ids belong to partner apps (client API), which a user token is not.
-            raise PermissionDenied
+def _bookable_resource(principal: Principal, request: BookingCreate) -> Resource:
+    resource: Resource | None
+    if request.resource_external_id is not None:
+        # External ids are a partner app's own names for resources: the client API's.
+        resource = clients.resource_by_external_id(principal, request.resource_external_id)
+        if request.resource is not None and request.resource != resource.id:
+            raise InvalidRequest(
+                {
+                    "resource_external_id": [
+                        f"resource_external_id {request.resource_external_id} names resource "
+                        f"{resource.id}, not resource {request.resource}."
+                    ]
+                }
+            )
+    elif request.resource is None:
         raise InvalidRequest({"resource": ["This field is required."]})
-    resource = catalogue.get_resource(request.resource)
-    if resource is None:
-        raise InvalidRequest(
-            {"resource": [f'Invalid pk "{request.resource}" - object does not exist.']}
-        )
+    else:
+        resource = catalogue.get_resource(request.resource)
+        if resource is None:
+            raise InvalidRequest(
+                {"resource": [f'Invalid pk "{request.resource}" - object does not exist.']}
+            )
     if not (resource.is_active and resource.is_bookable):
         raise InvalidRequest({"resource": ["This resource cannot be booked."]})
     return resource
@@ -148,6 +159,8 @@ def _new_booking(
         slot_starts=tuple(slots),
         version_keys=tuple(utc_key(hour) for hour in hours),
         cancellation_terms=resource.cancellation_terms,
+        client_id=principal.client_id,
+        commission_percent=principal.client.commission_percent if principal.client else None,
     )
 
 
@@ -158,8 +171,8 @@ def reference_code(start: datetime) -> str:
 
 
 def find_bookings(principal: Principal, filters: BookingFilters, now: datetime) -> list[Booking]:
-    """The caller's own bookings, earliest first."""
-    found = store.list_user_bookings(principal.user_id)
+    """The caller's own bookings, earliest first (a client's: those made through it)."""
+    found = [b for b in store.list_user_bookings(principal.user_id) if principal.owns(b)]
     if filters.status is not None:
         found = [b for b in found if b.status == filters.status]
     if filters.upcoming is not None:
@@ -170,7 +183,7 @@ def find_bookings(principal: Principal, filters: BookingFilters, now: datetime) 
 def booking(principal: Principal, booking_id: str) -> Booking:
     """One of the caller's bookings; someone else's is 404, as if it did not exist."""
     found = store.get_booking(booking_id)
-    if found is None or found.user_id != principal.user_id:
+    if found is None or not principal.owns(found):
         raise NotFound
     return found
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -123,7 +122,7 @@ def _send_refund_notice(task: Task) -> None:
 def _refund(task: Task, now: datetime) -> None:
     # Loaded here: only a refund needs the Stripe SDK.
     from booking_core.payments import stripe_gateway
-    from booking_core.store import payments
+    from booking_core.services.payments import record_refunded
 
     intent_id = str(task.payload["intent_id"])
     refund = stripe_gateway.refund(
@@ -133,10 +132,7 @@ def _refund(task: Task, now: datetime) -> None:
         stripe_account=task.payload.get("stripe_account_id"),
     )
     logger.info("Refunded automatically", extra={"task_id": task.id, "refund": refund.id})
-    payment = payments.get_payment(intent_id)
-    if payment is not None:
-        with contextlib.suppress(payments.PaymentAlreadySettled):
-            payments.record_refund(payment, refund.amount, now)
+    record_refunded(intent_id, refund.amount, now, follow_booking=False)
     # The payer hears of it in an email of its own, retried on its own.
     table.transact(
         [

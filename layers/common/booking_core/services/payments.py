@@ -40,6 +40,7 @@ from booking_core.money import from_minor_units, minor_units
 from booking_core.observability import count, logger
 from booking_core.payments import stripe_gateway
 from booking_core.services import bookings as booking_service
+from booking_core.services import commissions
 from booking_core.settings import get_settings
 from booking_core.store import bookings as booking_store
 from booking_core.store import catalogue, tasks
@@ -72,6 +73,8 @@ class Checkout:
 
 def start_checkout(principal: Principal, booking_id: str, now: datetime) -> Checkout:
     """A PaymentIntent for the booking's total: the open one if there is one, else a new one."""
+    # Whose booking it is comes first: a stranger learns nothing, not even our configuration.
+    _payable_booking(principal, booking_id, now)
     publishable_key = get_settings().stripe_publishable_key
     if not publishable_key:
         logger.error("STRIPE_PUBLISHABLE_KEY is not set")
@@ -471,6 +474,7 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
                         tasks.new_task_op("email.operator_notification", booking.id, now),
                     ],
                     event=event,
+                    commission=commissions.commission_line(booking, payment, now),
                 )
                 count("PaymentSucceeded")
                 logger.info("Booking paid", extra={"booking_id": booking.id})
@@ -590,28 +594,53 @@ def _payment_of_intent(
 
 def _apply_refund_report(charge: dict[str, Any], now: datetime, marker: tuple[str, str]) -> str:
     intent_id = charge.get("payment_intent")
-    payment = store.get_payment(str(intent_id)) if intent_id else None
-    if payment is None:
+    if not intent_id or store.get_payment(str(intent_id)) is None:
         store.mark_event_handled(*marker, now)
         return "not ours"
     refunded = int(charge.get("amount_refunded") or 0)
-    booking = booking_store.get_booking(payment.booking_id)
-    paid_it = booking is not None and booking.payment_intent_id == payment.intent_id
-    try:
-        store.record_refund(
-            payment,
-            refunded,
-            now,
-            booking_id=payment.booking_id if paid_it else None,
-            refunded_amount_text=str(from_minor_units(refunded, payment.currency)),
-            event=marker,
-        )
-    except (store.PaymentAlreadySettled, store.EventAlreadyHandled):
-        store.mark_event_handled(*marker, now)
-        return "refund already recorded"
-    except store.BookingChanged:
-        raise ServiceBusy(retry_after_seconds=1) from None
-    return "refund recorded"
+    if record_refunded(str(intent_id), refunded, now, event=marker):
+        return "refund recorded"
+    return "refund already recorded"
+
+
+def record_refunded(
+    intent_id: str,
+    refunded_total: int,
+    now: datetime,
+    *,
+    event: tuple[str, str] | None = None,
+    follow_booking: bool = True,
+) -> bool:
+    """Record that `refunded_total` (minor units) of a payment has been refunded so far, with
+    the commission it takes back; False when that was known already (or more was).
+
+    With `follow_booking`, the booking the payment paid shows the refunded amount.
+    """
+    for _ in range(_MAX_DECISIONS):
+        payment = store.get_payment(intent_id)
+        if payment is None or refunded_total <= payment.amount_refunded:
+            if event is not None:
+                store.mark_event_handled(*event, now)
+            return False
+        booking = booking_store.get_booking(payment.booking_id) if follow_booking else None
+        paid_it = booking is not None and booking.payment_intent_id == payment.intent_id
+        try:
+            store.record_refund(
+                payment,
+                refunded_total,
+                now,
+                booking_id=payment.booking_id if paid_it else None,
+                refunded_amount_text=str(from_minor_units(refunded_total, payment.currency)),
+                event=event,
+                reversal=commissions.reversal_line(payment, refunded_total, now),
+            )
+            return True
+        except store.EventAlreadyHandled:
+            return False
+        except (store.PaymentAlreadySettled, store.BookingChanged):
+            # Another report changed the record (or the booking) since we read: read again.
+            continue
+    raise ServiceBusy(retry_after_seconds=1)
 
 
 # ---- refunds on cancellation --------------------------------------------------------------
@@ -631,6 +660,6 @@ def refund_for_cancellation(booking: Booking, amount: Decimal, now: datetime) ->
     )
     logger.info("Refunded on cancellation", extra={"booking_id": booking.id, "refund": refund.id})
     if payment is not None:
-        # Already recorded if the webhook was quicker.
-        with contextlib.suppress(store.PaymentAlreadySettled, store.BookingChanged):
-            store.record_refund(payment, refund.amount, now)
+        # Already recorded if the webhook was quicker. The booking's own write (the
+        # cancellation) records its refunded amount.
+        record_refunded(payment.intent_id, refund.amount, now, follow_booking=False)

@@ -3,15 +3,13 @@
 Keys:
   USER#<uuid> / USER
   EMAIL#<lower-case email> / EMAIL     -> user_id (keeps emails unique)
-  TOKEN#<sha256 of token> / TOKEN      -> kind, user_id (tokens are stored hashed only)
+  TOKEN#<sha256 of token> / TOKEN      -> kind, user_id, client_id (tokens are stored hashed only)
 """
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from booking_core.domain import User
 from booking_core.store import table
@@ -21,38 +19,26 @@ class EmailTaken(Exception):
     pass
 
 
-def create_user(user: User) -> None:
-    """Store a user; the email guard item and the user are written in one transaction."""
+def create_user(user: User, *, also: list[dict[str, Any]] | None = None) -> None:
+    """Store a user; the email guard item, the user and `also` are written in one transaction.
+
+    Raises EmailTaken when the email is in use, or TransactionCancelled when one of `also`
+    was refused (the caller reads `codes` from index 2 on).
+    """
     user_item = dataclasses.asdict(user)
     user_item.update(pk=f"USER#{user.id}", sk="USER", entity="user")
+    guard = {"pk": f"EMAIL#{user.email.lower()}", "sk": "EMAIL", "user_id": user.id}
     try:
-        table.client().transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": table.table_name(),
-                        "Item": table.to_dynamo(
-                            {
-                                "pk": f"EMAIL#{user.email.lower()}",
-                                "sk": "EMAIL",
-                                "user_id": user.id,
-                            }
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": table.table_name(),
-                        "Item": table.to_dynamo(user_item),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
+        table.transact(
+            [
+                table.put_op(guard, condition="attribute_not_exists(pk)"),
+                table.put_op(user_item, condition="attribute_not_exists(pk)"),
+                *(also or []),
             ]
         )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "TransactionCanceledException":
-            raise EmailTaken(user.email) from error
+    except table.TransactionCancelled as refused:
+        if refused.failed(0) or refused.failed(1):
+            raise EmailTaken(user.email) from refused
         raise
 
 
@@ -66,7 +52,7 @@ def find_user_by_email(email: str) -> User | None:
     return get_user(guard["user_id"]) if guard else None
 
 
-def save_token(token_hash: str, *, kind: str, user_id: str) -> None:
+def save_token(token_hash: str, *, kind: str, user_id: str, client_id: str | None = None) -> None:
     table.put_item(
         {
             "pk": f"TOKEN#{token_hash}",
@@ -74,6 +60,7 @@ def save_token(token_hash: str, *, kind: str, user_id: str) -> None:
             "token_hash": token_hash,
             "kind": kind,
             "user_id": user_id,
+            "client_id": client_id,
         },
         condition="attribute_not_exists(pk)",
     )

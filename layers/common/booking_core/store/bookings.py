@@ -109,15 +109,23 @@ def hour_state(resource_id: int, hours: Sequence[datetime], now: datetime) -> Ho
     return HourState(versions=versions, bookings=list(bookings.values()))
 
 
+@dataclass(frozen=True)
+class Owner:
+    """Whose a booking is: its user, and the client it was made through (if any)."""
+
+    user_id: str
+    client_id: str | None
+
+
 def booked_spans_with_owner(
     resource_id: int, start: datetime, end: datetime, now: datetime, *, slot_minutes: int
-) -> list[tuple[Span, str]]:
-    """Time held by active bookings that overlaps [start, end), with each booking's user id.
+) -> list[tuple[Span, Owner]]:
+    """Time held by active bookings that overlaps [start, end), with each booking's owner.
 
     One strongly consistent query of the slot items (for availability, which shows callers
     their own bookings). A pending booking whose hold expired no longer holds its time.
     """
-    seen: dict[str, tuple[Span, str]] = {}
+    seen: dict[str, tuple[Span, Owner]] = {}
     # A booking that ends after `start` holds a slot starting less than one slot before it.
     slots = _slots_between(resource_id, start - timedelta(minutes=slot_minutes), end)
     for slot in slots:
@@ -130,7 +138,7 @@ def booked_spans_with_owner(
             booking_id=slot["booking_id"],
         )
         if span.start < end and span.end > start:
-            seen[slot["booking_id"]] = (span, slot["user_id"])
+            seen[slot["booking_id"]] = (span, Owner(slot["user_id"], slot.get("client_id")))
     return sorted(seen.values(), key=lambda pair: pair[0].start)
 
 
@@ -160,6 +168,7 @@ def insert_booking(booking: Booking, *, seen_versions: dict[str, int], now: date
         "entity": "slot",
         "booking_id": booking.id,
         "user_id": booking.user_id,
+        "client_id": booking.client_id,
         "booking_start": booking.start.isoformat(),
         "booking_end": booking.end.isoformat(),
     }
@@ -364,6 +373,8 @@ def booking_to_item(booking: Booking) -> dict[str, Any]:
     for name in _INSTANTS:
         if item[name] is not None:
             item[name] = item[name].isoformat()
+    if booking.commission_percent is not None:
+        item["commission_percent"] = str(booking.commission_percent)
     item["status"] = booking.status.value
     item["slot_starts"] = [utc_key(s) for s in booking.slot_starts]
     item["version_keys"] = list(booking.version_keys)
@@ -391,6 +402,8 @@ def booking_from_item(item: dict[str, Any]) -> Booking:
     values["participant_count"] = int(values["participant_count"])
     values["payment_attempts"] = int(values.get("payment_attempts", 0))
     values["cancellation_terms"] = cancellation_terms_from_item(item.get("cancellation_terms"))
+    if values.get("commission_percent") is not None:
+        values["commission_percent"] = Decimal(values["commission_percent"])
     values["status"] = BookingStatus(values["status"])
     values["slot_starts"] = tuple(parse_instant(s) for s in values.get("slot_starts", []))
     values["version_keys"] = tuple(values.get("version_keys", []))

@@ -19,7 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from booking_core.domain import Booking, BookingStatus
-from booking_core.store import table
+from booking_core.money import minor_units
+from booking_core.store import commissions, table
+from booking_core.store.commissions import CommissionLine
 from booking_core.store.timestamps import epoch_seconds, utc_key
 
 # Stripe retries a webhook delivery for up to three days; the markers outlive that.
@@ -53,6 +55,9 @@ class Payment:
     source: dict[str, Any] | None = None  # as shown to the payer: masked, no cvc
     failure_message: str | None = None
     amount_refunded: int = 0
+    # What the client the booking was made through earned on this payment: client_id,
+    # percent, amount (minor units), reference_code.
+    commission: dict[str, Any] | None = None
 
 
 def _key(intent_id: str) -> tuple[str, str]:
@@ -79,6 +84,7 @@ def _payment(item: dict[str, Any]) -> Payment:
         source=item.get("source"),
         failure_message=item.get("failure_message"),
         amount_refunded=int(item.get("amount_refunded", 0)),
+        commission=item.get("commission"),
     )
 
 
@@ -249,15 +255,27 @@ def mark_paid(
     *,
     tasks: list[dict[str, Any]],
     event: tuple[str, str] | None = None,
+    commission: CommissionLine | None = None,
 ) -> None:
-    """The payment succeeded and pays the (pending) booking: both in one write, with tasks.
+    """The payment succeeded and pays the (pending) booking: both in one write, with tasks
+    and the commission line of the client the booking was made through.
 
     Raises PaymentAlreadySettled, BookingChanged, or EventAlreadyHandled; nothing is written then.
     """
     operations = [_event_marker_op(*event, now)] if event else []
     first = len(operations)
+    earned: dict[str, Any] = {}
+    if commission is not None:
+        earned["commission"] = {
+            "client_id": commission.client_id,
+            "percent": str(commission.commission_percent),
+            "amount": minor_units(commission.commission_amount, commission.currency),
+            "reference_code": commission.reference_code,
+        }
     operations += [
-        _unsettled_update_op(payment, now, status="succeeded", succeeded_at=now.isoformat()),
+        _unsettled_update_op(
+            payment, now, status="succeeded", succeeded_at=now.isoformat(), **earned
+        ),
         table.update_op(
             *_booking_key(booking.id),
             set_values={
@@ -273,6 +291,8 @@ def mark_paid(
         ),
         *tasks,
     ]
+    if commission is not None:
+        operations.append(commissions.line_op(commission))
     _run(
         operations,
         marker=event is not None,
@@ -319,25 +339,32 @@ def record_refund(
     booking_id: str | None = None,
     refunded_amount_text: str = "",
     event: tuple[str, str] | None = None,
+    reversal: CommissionLine | None = None,
 ) -> None:
     """Stripe reports `refunded_total` (minor units) refunded on this payment so far.
 
-    Recorded only if it is more than we knew (an older report never lowers it); raises
-    PaymentAlreadySettled otherwise. With `booking_id` (of the booking this payment paid)
-    the booking's refunded amount follows. A refund alone does not cancel a booking: only a
-    cancellation frees its time (and refunds as the venue's terms say).
+    Recorded only if the record still says `payment.amount_refunded` (as read) and the new
+    total is more (an older report never lowers it); raises PaymentAlreadySettled otherwise,
+    and the caller reads again. With `booking_id` (of the booking this payment paid) the
+    booking's refunded amount follows; with `reversal`, the commission it takes back. A refund
+    alone does not cancel a booking: only a cancellation frees its time (and refunds as the
+    venue's terms say).
     """
+    if refunded_total <= payment.amount_refunded:
+        raise PaymentAlreadySettled
     pk, sk = _key(payment.intent_id)
     operations = [_event_marker_op(*event, now)] if event else []
     first = len(operations)
+    unchanged = "#amount_refunded = :before"
+    if payment.amount_refunded == 0:
+        unchanged = f"(attribute_not_exists(#amount_refunded) OR {unchanged})"
     operations.append(
         table.update_op(
             pk,
             sk,
             set_values={"amount_refunded": refunded_total, "updated_at": now.isoformat()},
-            condition="attribute_exists(pk) AND "
-            "(attribute_not_exists(#amount_refunded) OR #amount_refunded < :total)",
-            values={":total": refunded_total},
+            condition=f"attribute_exists(pk) AND {unchanged}",
+            values={":before": payment.amount_refunded},
         )
     )
     if booking_id is not None:
@@ -349,6 +376,8 @@ def record_refund(
                 values={":intent": payment.intent_id},
             )
         )
+    if reversal is not None:
+        operations.append(commissions.line_op(reversal))
     _run(operations, marker=event is not None, guards={first: PaymentAlreadySettled})
 
 

@@ -1,0 +1,16 @@
+"""GET /api/v1/client/resources/lookup/?external_id=: the client's mapping of a resource, or 404."""
+
+from booking_core.http import auth, views
+from booking_core.http.api import Request, Response, endpoint, json_response, parse_query
+from booking_core.http.schemas import ExternalIdQuery
+from booking_core.services import clients
+
+
+def lookup_resource(request: Request) -> Response:
+    principal = auth.authenticate_client(request)
+    query = parse_query(request, ExternalIdQuery)
+    mapping, resource = clients.resource_mapping(principal, query.external_id)
+    return json_response(200, views.resource_mapping_view(mapping, resource))
+
+
+handler = endpoint(lookup_resource)

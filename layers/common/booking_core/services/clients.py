@@ -1,0 +1,292 @@
+"""The client API: partner apps, the users they act for, and their own ids for our catalogue.
+
+A client sees only what it has mapped. Whatever it has not (another client's user, resource
+or venue, or one that does not exist) is answered as unknown, so nothing leaks across clients.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from booking_core.domain import (
+    CatalogueMapping,
+    Client,
+    Principal,
+    PrincipalKind,
+    Resource,
+    User,
+    UserMapping,
+    Venue,
+)
+from booking_core.errors import (
+    ClientUserNotFound,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    ServiceBusy,
+    UserIdentificationRequired,
+)
+from booking_core.observability import logger
+from booking_core.services.accounts import grant_token
+from booking_core.store import accounts, catalogue
+from booking_core.store import clients as store
+
+if TYPE_CHECKING:
+    from booking_core.http.schemas import (
+        ClientResourceRegistration,
+        ClientUserRegistration,
+        ClientVenueRegistration,
+    )
+
+# Racing registrations of one user settle in a few rounds: each round re-reads what won.
+_MAX_REGISTRATION_ROUNDS = 5
+# Users created by a client have no password: they sign in through the client's app.
+_NO_PASSWORD = "!"  # noqa: S105 - matches no password: password_matches needs a scrypt hash
+
+
+def create_client(
+    name: str,
+    commission_percent: Decimal,
+    contact_email: str,
+    *,
+    token: str | None = None,
+) -> tuple[Client, str]:
+    """A new client with its service account; returns the account's token (stored hashed)."""
+    client_id = str(uuid.uuid4())
+    service_user = User(
+        id=str(uuid.uuid4()),
+        email=f"client-{client_id}@service-accounts.invalid",
+        first_name=name,
+        last_name="(service account)",
+        password_hash=_NO_PASSWORD,
+        role="service",
+    )
+    accounts.create_user(service_user)
+    client = Client(
+        id=client_id,
+        name=name,
+        commission_percent=commission_percent,
+        contact_email=contact_email,
+        service_user_id=service_user.id,
+    )
+    store.save_client(client)
+    token = token or secrets.token_hex(20)
+    grant_token(service_user.id, token, kind=PrincipalKind.CLIENT, client_id=client_id)
+    return client, token
+
+
+def require_client(principal: Principal) -> Client:
+    """The calling client; a user's or admin's token is refused on client-only endpoints."""
+    if principal.client is None:
+        raise PermissionDenied
+    return principal.client
+
+
+# ---- acting for a user --------------------------------------------------------------------
+
+
+def acting_for(
+    principal: Principal, *, external_id: str | None, user_id: str | None, required: bool
+) -> Principal:
+    """A client's principal acting for the mapped user its request names.
+
+    `X-User-External-ID` is the client's id for the user, `X-User-ID` ours; when both are
+    sent the external id decides. A user's or admin's principal is returned as it is.
+    """
+    if not principal.is_client:
+        return principal
+    client = require_client(principal)
+    mapping: UserMapping | None
+    if external_id:
+        mapping = store.find_user_mapping(client.id, external_id)
+        if mapping is None:
+            raise ClientUserNotFound(external_id=external_id)
+    elif user_id:
+        mapping = store.find_mapping_of_user(client.id, _canonical_uuid(user_id) or "-")
+        if mapping is None:
+            raise ClientUserNotFound(user_id=user_id)
+    elif required:
+        raise UserIdentificationRequired
+    else:
+        return principal
+    return dataclasses.replace(principal, user_id=mapping.user_id, acts_for_user=True)
+
+
+def _canonical_uuid(text: str) -> str | None:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return None
+
+
+# ---- user mappings ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Registration:
+    mapping: UserMapping
+    created: bool  # a new user
+    mapping_created: bool  # a new mapping (of a new or an existing user)
+
+
+def register_user(
+    principal: Principal, request: ClientUserRegistration, now: datetime
+) -> Registration:
+    """Map a user for the client, creating the user if no one has the email yet.
+
+    An external id the client has mapped already, or a user it has mapped already under
+    another external id, gives the existing mapping. Concurrent registrations of one
+    external id or email end in one user and one mapping.
+    """
+    client = require_client(principal)
+    for _ in range(_MAX_REGISTRATION_ROUNDS):
+        existing = store.find_user_mapping(client.id, request.external_id)
+        if existing is not None:
+            return Registration(existing, created=False, mapping_created=False)
+        user = accounts.find_user_by_email(request.email)
+        if user is not None and user.role != "person":
+            # Staff and service accounts are not for partner apps to act as.
+            raise InvalidRequest({"email": ["This email cannot be registered."]})
+        if user is not None:
+            mapped = store.find_mapping_of_user(client.id, user.id)
+            if mapped is not None:
+                return Registration(mapped, created=False, mapping_created=False)
+            mapping = _mapping(client, request, user, now)
+            try:
+                store.map_user(mapping)
+            except store.MappingTaken:
+                continue
+            logger.info("Client mapped an existing user", extra={"client_id": client.id})
+            return Registration(mapping, created=False, mapping_created=True)
+        user = User(
+            id=str(uuid.uuid4()),
+            email=request.email,
+            first_name=request.first_name,
+            last_name=request.last_name,
+            password_hash=_NO_PASSWORD,
+        )
+        mapping = _mapping(client, request, user, now)
+        try:
+            store.create_mapped_user(user, mapping)
+        except (accounts.EmailTaken, store.MappingTaken):
+            continue
+        logger.info("Client registered a new user", extra={"client_id": client.id})
+        return Registration(mapping, created=True, mapping_created=True)
+    raise ServiceBusy(retry_after_seconds=1)
+
+
+def _mapping(
+    client: Client, request: ClientUserRegistration, user: User, now: datetime
+) -> UserMapping:
+    return UserMapping(
+        client_id=client.id,
+        external_id=request.external_id,
+        user_id=user.id,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        created_at=now,
+    )
+
+
+def user_mapping(principal: Principal, external_id: str) -> UserMapping:
+    """The client's mapping for `external_id`; 404 when it has none."""
+    mapping = store.find_user_mapping(require_client(principal).id, external_id)
+    if mapping is None:
+        raise NotFound
+    return mapping
+
+
+def user_mappings(principal: Principal) -> list[UserMapping]:
+    return store.user_mappings(require_client(principal).id)
+
+
+# ---- resource and venue mappings ----------------------------------------------------------
+
+
+def register_resource(
+    principal: Principal, request: ClientResourceRegistration, now: datetime
+) -> tuple[CatalogueMapping, Resource, bool]:
+    """Map the client's id to a resource (or re-point it); True when the mapping is new."""
+    client = require_client(principal)
+    resource = catalogue.get_resource(request.resource_id)
+    if resource is None:
+        raise InvalidRequest(
+            {"resource_id": [f'Invalid pk "{request.resource_id}" - object does not exist.']}
+        )
+    mapping = CatalogueMapping(
+        client_id=client.id,
+        external_id=request.external_id,
+        target_id=resource.id,
+        external_data=request.external_data,
+        created_at=now,
+        updated_at=now,
+    )
+    created = store.save_catalogue_mapping("resource", mapping)
+    return mapping, resource, created
+
+
+def register_venue(
+    principal: Principal, request: ClientVenueRegistration, now: datetime
+) -> tuple[CatalogueMapping, Venue, bool]:
+    """Map the client's id to a venue (or re-point it); True when the mapping is new."""
+    client = require_client(principal)
+    venue = catalogue.get_venue(request.venue_id)
+    if venue is None:
+        raise InvalidRequest(
+            {"venue_id": [f'Invalid pk "{request.venue_id}" - object does not exist.']}
+        )
+    mapping = CatalogueMapping(
+        client_id=client.id,
+        external_id=request.external_id,
+        target_id=venue.id,
+        external_data=request.external_data,
+        created_at=now,
+        updated_at=now,
+    )
+    created = store.save_catalogue_mapping("venue", mapping)
+    return mapping, venue, created
+
+
+def resource_mapping(principal: Principal, external_id: str) -> tuple[CatalogueMapping, Resource]:
+    """The client's mapping for `external_id` with its resource; 404 when it has none."""
+    mapping = store.find_catalogue_mapping("resource", require_client(principal).id, external_id)
+    resource = catalogue.get_resource(mapping.target_id) if mapping else None
+    if mapping is None or resource is None:
+        raise NotFound
+    return mapping, resource
+
+
+def venue_mapping(principal: Principal, external_id: str) -> tuple[CatalogueMapping, Venue]:
+    """The client's mapping for `external_id` with its venue; 404 when it has none."""
+    mapping = store.find_catalogue_mapping("venue", require_client(principal).id, external_id)
+    venue = catalogue.get_venue(mapping.target_id) if mapping else None
+    if mapping is None or venue is None:
+        raise NotFound
+    return mapping, venue
+
+
+def venue_resources(
+    principal: Principal, venue_external_id: str
+) -> tuple[CatalogueMapping, Venue, list[Resource]]:
+    """The venue the client calls `venue_external_id`, and its resources."""
+    mapping, venue = venue_mapping(principal, venue_external_id)
+    return mapping, venue, catalogue.list_resources(venue.id)
+
+
+def resource_by_external_id(principal: Principal, external_id: str) -> Resource:
+    """The resource a client's `resource_external_id` names: the seed's 400 when unmapped."""
+    client = require_client(principal)
+    mapping = store.find_catalogue_mapping("resource", client.id, external_id)
+    resource = catalogue.get_resource(mapping.target_id) if mapping else None
+    if resource is None:
+        raise InvalidRequest(
+            {"resource_external_id": [f"No resource found with external_id: {external_id}"]}
+        )
+    return resource
