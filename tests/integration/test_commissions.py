@@ -539,3 +539,20 @@ def test_outside_the_local_stack_as_of_is_ignored(
     # Then the real clock decides: October is not over
     assert "not closed yet" in result["error"]
     get_settings.cache_clear()
+
+
+def test_a_client_paying_again_gets_the_seeds_sentence(
+    call: Call, invoke: Invoke, stripe_env: Any, partner: dict[str, Any]
+):
+    # Given a booking the partner made and paid for its user
+    booking = client_booking(call, partner)
+    pay(call, invoke, stripe_env, partner, booking)
+    # When the partner asks for a payment intent again
+    again = call(
+        "create_payment_intent",
+        path={"booking_id": booking["id"]},
+        token=partner["token"],
+        headers={"X-User-External-ID": "your-user-123"},
+    )
+    # Then the seed's sentence refuses it
+    assert (again.status, again.json["error"]) == (400, "This booking has already been paid")

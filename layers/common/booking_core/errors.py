@@ -41,6 +41,11 @@ class InvalidRequest(DomainError):
         self.field_errors = field_errors
 
 
+def unknown_object(field: str, value: object) -> InvalidRequest:
+    """A body field naming an object that does not exist, in the seed API's words."""
+    return InvalidRequest({field: [f'Invalid pk "{value}" - object does not exist.']})
+
+
 class NotFound(DomainError):
     """The object named in the path does not exist, or is not the caller's to see."""
 

@@ -325,22 +325,22 @@ class ExternalIdQuery(_Input):
     external_id: str = Field(min_length=1, max_length=255)
 
 
-class ClientResourceRegistration(_Input):
+class _CatalogueRegistration(_Input):
+    """A client's own id for one of our resources or venues, with data it keeps there."""
+
     external_id: str
+    external_data: dict[str, Any] = Field(default_factory=dict)
+
+    _valid_external_id = field_validator("external_id")(_external_id)
+    _small_external_data = field_validator("external_data")(_small_json)
+
+
+class ClientResourceRegistration(_CatalogueRegistration):
     resource_id: int = Field(ge=1)
-    external_data: dict[str, Any] = Field(default_factory=dict)
-
-    _valid_external_id = field_validator("external_id")(_external_id)
-    _small_external_data = field_validator("external_data")(_small_json)
 
 
-class ClientVenueRegistration(_Input):
-    external_id: str
+class ClientVenueRegistration(_CatalogueRegistration):
     venue_id: int = Field(ge=1)
-    external_data: dict[str, Any] = Field(default_factory=dict)
-
-    _valid_external_id = field_validator("external_id")(_external_id)
-    _small_external_data = field_validator("external_data")(_small_json)
 
 
 class VenueResourcesQuery(_Input):

@@ -20,6 +20,7 @@ from booking_core.errors import (
     InvalidRequest,
     NotFound,
     ServiceBusy,
+    unknown_object,
 )
 from booking_core.observability import count, logger
 from booking_core.rules.errors import InvalidDuration, SlotUnavailable
@@ -116,9 +117,7 @@ def _bookable_resource(principal: Principal, request: BookingCreate) -> Resource
     else:
         resource = catalogue.get_resource(request.resource)
         if resource is None:
-            raise InvalidRequest(
-                {"resource": [f'Invalid pk "{request.resource}" - object does not exist.']}
-            )
+            raise unknown_object("resource", request.resource)
     if not (resource.is_active and resource.is_bookable):
         raise InvalidRequest({"resource": ["This resource cannot be booked."]})
     return resource

@@ -31,6 +31,7 @@ from booking_core.errors import (
     PermissionDenied,
     ServiceBusy,
     UserIdentificationRequired,
+    unknown_object,
 )
 from booking_core.observability import logger
 from booking_core.services.accounts import grant_token
@@ -214,21 +215,10 @@ def register_resource(
     principal: Principal, request: ClientResourceRegistration, now: datetime
 ) -> tuple[CatalogueMapping, Resource, bool]:
     """Map the client's id to a resource (or re-point it); True when the mapping is new."""
-    client = require_client(principal)
     resource = catalogue.get_resource(request.resource_id)
     if resource is None:
-        raise InvalidRequest(
-            {"resource_id": [f'Invalid pk "{request.resource_id}" - object does not exist.']}
-        )
-    mapping = CatalogueMapping(
-        client_id=client.id,
-        external_id=request.external_id,
-        target_id=resource.id,
-        external_data=request.external_data,
-        created_at=now,
-        updated_at=now,
-    )
-    created = store.save_catalogue_mapping("resource", mapping)
+        raise unknown_object("resource_id", request.resource_id)
+    mapping, created = _save_catalogue_mapping("resource", principal, request, resource.id, now)
     return mapping, resource, created
 
 
@@ -236,22 +226,29 @@ def register_venue(
     principal: Principal, request: ClientVenueRegistration, now: datetime
 ) -> tuple[CatalogueMapping, Venue, bool]:
     """Map the client's id to a venue (or re-point it); True when the mapping is new."""
-    client = require_client(principal)
     venue = catalogue.get_venue(request.venue_id)
     if venue is None:
-        raise InvalidRequest(
-            {"venue_id": [f'Invalid pk "{request.venue_id}" - object does not exist.']}
-        )
+        raise unknown_object("venue_id", request.venue_id)
+    mapping, created = _save_catalogue_mapping("venue", principal, request, venue.id, now)
+    return mapping, venue, created
+
+
+def _save_catalogue_mapping(
+    kind: store.CatalogueKind,
+    principal: Principal,
+    request: ClientResourceRegistration | ClientVenueRegistration,
+    target_id: int,
+    now: datetime,
+) -> tuple[CatalogueMapping, bool]:
     mapping = CatalogueMapping(
-        client_id=client.id,
+        client_id=require_client(principal).id,
         external_id=request.external_id,
-        target_id=venue.id,
+        target_id=target_id,
         external_data=request.external_data,
         created_at=now,
         updated_at=now,
     )
-    created = store.save_catalogue_mapping("venue", mapping)
-    return mapping, venue, created
+    return mapping, store.save_catalogue_mapping(kind, mapping)
 
 
 def resource_mapping(principal: Principal, external_id: str) -> tuple[CatalogueMapping, Resource]:
