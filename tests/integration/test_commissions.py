@@ -25,7 +25,13 @@ from local.events import load_event
 from local.template import REPO_ROOT
 from tests.integration.conftest import Call
 from tests.integration.dates import at, local_day
-from tests.integration.payments import Invoke, confirm_with_card, deliver, stripe_event
+from tests.integration.payments import (
+    Invoke,
+    confirm_with_card,
+    deliver,
+    stripe_client,
+    stripe_event,
+)
 
 # A month well in the past, and moments either side of its end (UTC).
 OCTOBER = "2025-10"
@@ -556,3 +562,39 @@ def test_a_client_paying_again_gets_the_seeds_sentence(
     )
     # Then the seed's sentence refuses it
     assert (again.status, again.json["error"]) == (400, "This booking has already been paid")
+
+
+def test_a_server_side_payment_by_the_client_records_the_commission_once(
+    call: Call, invoke: Invoke, stripe_env: Any, partner: dict[str, Any], frozen: Clock
+):
+    # Given a booking the partner made for its user
+    booking = client_booking(call, partner)
+    frozen.moment = datetime(2025, 10, 10, 12, tzinfo=UTC)
+    # When the partner pays it server-side with a card, as the payment seed does
+    reply = call(
+        "pay_booking",
+        path={"booking_id": booking["id"]},
+        token=partner["token"],
+        headers={"X-User-External-ID": "your-user-123"},
+        body={
+            "amount": 37.5,
+            "currency": "eur",
+            "source": {
+                "object": "card",
+                "name": "J. Doe",
+                "number": "4242424242424242",
+                "cvc": 123,
+                "exp_month": 12,
+                "exp_year": 2030,
+            },
+        },
+    )
+    # Then it succeeds, and the webhook's later report of it adds no second line
+    assert (reply.status, reply.json["status"]) == (200, "succeeded"), reply.raw_body
+    stored = table.get_item(f"BOOKING#{booking['id']}", "BOOKING", consistent=True)
+    assert stored is not None
+    intent = stripe_client(stripe_env.emulator).v1.payment_intents.retrieve(
+        str(stored["payment_intent_id"])
+    )
+    deliver(invoke, stripe_event("payment_intent.succeeded", intent), stripe_env.webhook_secret)
+    assert [line.commission_amount for line in lines(OCTOBER)] == [Decimal("3.75")]
