@@ -911,3 +911,47 @@ def test_re_registering_a_shared_external_id_leaves_the_other_clients_mapping_al
         "lookup_client_resource", query={"external_id": "other-court-1"}, token=other_client_token
     )
     assert theirs.json["resource_id"] == COURT_1
+
+
+def test_registering_a_known_email_does_not_tell_a_client_the_persons_name(
+    call: Call, client_token: str, other_client_token: str
+):
+    # Given a person another app registered with their name
+    register_user(call, other_client_token, external_id="theirs", first_name="Victoria")
+    # When this app registers the same email without a name and looks the user up
+    registered = call(
+        "register_client_user",
+        body={"external_id": "mine", "email": SEED_USER["email"]},
+        token=client_token,
+    )
+    found = call("lookup_client_user", query={"external_id": "mine"}, token=client_token)
+    # Then it sees what it sent, not what the other app or we know
+    assert registered.json["mapping_created"] is True
+    assert (found.json["first_name"], found.json["last_name"]) == ("", "")
+
+
+def test_an_external_id_over_255_bytes_is_a_400_everywhere(call: Call, client_token: str):
+    # Given an id of 255 characters that takes 1020 bytes (too long for a key)
+    long_id = "\N{TENNIS RACQUET AND BALL}" * 255
+    # When it is registered, looked up, and named in the user header
+    registered = register_user(call, client_token, external_id=long_id)
+    looked_up = call("lookup_client_user", query={"external_id": long_id}, token=client_token)
+    acting = call("list_bookings", token=client_token, headers={"X-User-External-ID": long_id})
+    # Then each is a clean 400, never a 500
+    assert (registered.status, "external_id" in registered.json) == (400, True)
+    assert (looked_up.status, "external_id" in looked_up.json) == (400, True)
+    assert (acting.status, acting.json["error"]) == (
+        400,
+        f"No user found with external_id: {long_id}",
+    )
+
+
+def test_json_nested_beyond_what_the_parser_can_follow_is_a_400(call: Call, client_token: str):
+    # Given a body nested 50,000 levels deep
+    body = '{"external_id": "deep", "resource_id": 1, "external_data": ' + '{"a": ' * 50_000
+    body += "1" + "}" * 50_001
+    # When it is registered
+    reply = call("register_client_resource", body=body, token=client_token)
+    # Then it is refused as malformed, not a 500
+    assert reply.status == 400
+    assert reply.json["detail"] == "JSON parse error - nested too deeply."

@@ -598,3 +598,42 @@ def test_a_server_side_payment_by_the_client_records_the_commission_once(
     )
     deliver(invoke, stripe_event("payment_intent.succeeded", intent), stripe_env.webhook_secret)
     assert [line.commission_amount for line in lines(OCTOBER)] == [Decimal("3.75")]
+
+
+def test_a_refund_reported_before_the_success_is_taken_back_with_the_commission(
+    call: Call, invoke: Invoke, stripe_env: Any, partner: dict[str, Any], frozen: Clock
+):
+    # Given a client booking paid at Stripe, whose success event is delayed
+    booking = client_booking(call, partner)
+    success = paid_event(call, stripe_env, partner, booking, "your-user-123")
+    frozen.moment = datetime(2025, 10, 10, 12, tzinfo=UTC)
+    # When Stripe reports it refunded in full first, and the success after
+    deliver(invoke, refund_report(success, 3750), stripe_env.webhook_secret)
+    deliver(invoke, success, stripe_env.webhook_secret)
+    # Then the commission is recorded and taken back in the same write: nothing is owed
+    found = [(line.kind, line.commission_amount) for line in lines(OCTOBER)]
+    assert sorted(found) == [("commission", Decimal("3.75")), ("reversal", Decimal("-3.75"))]
+
+
+def test_an_export_while_the_index_lags_asks_to_retry_rather_than_miss_rows(
+    call: Call,
+    demo: dict[str, Any],
+    aggregated_october: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # Given October aggregated into one statement, and the index not showing it yet
+    monkeypatch.setattr(commission_store, "statements_of_period", lambda period: [])
+    # When an admin exports October
+    reply = call(
+        "export_commission_statements", token=demo["admin"]["token"], path={"period": OCTOBER}
+    )
+    # Then the answer is "retry", not a file that would read as nothing to pay
+    assert (reply.status, reply.headers.get("Retry-After")) == (503, "2")
+
+
+@pytest.mark.parametrize("percent", ["-1", "100.01", "7.125"])
+def test_a_client_percent_must_be_a_percentage_with_cents(demo: Any, percent: str):
+    from booking_core.services.clients import create_client
+
+    with pytest.raises(ValueError, match="commission_percent"):
+        create_client("Odd App", Decimal(percent), "odd@example.com")

@@ -149,6 +149,8 @@ def parse_body[M: BaseModel](request: Request, model: type[M], *, required: bool
         document = json.loads(raw)
     except json.JSONDecodeError as error:
         raise MalformedBody(f"JSON parse error - {error}") from error
+    except RecursionError as error:
+        raise MalformedBody("JSON parse error - nested too deeply.") from error
     if not isinstance(document, dict):
         raise MalformedBody("The request body must be a JSON object.")
     return validate(model, document)

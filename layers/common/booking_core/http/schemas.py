@@ -6,9 +6,10 @@ import json
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -20,6 +21,24 @@ from pydantic import (
 from booking_core.domain import BookingStatus
 
 MAX_PAGE_SIZE = 100
+# A client's external id is part of a DynamoDB key: at most 255 characters and 255 bytes.
+MAX_EXTERNAL_ID_BYTES = 255
+
+
+def fits_external_id(value: str) -> bool:
+    """Whether `value` is short enough to be (part of the key of) an external id."""
+    return len(value.encode("utf-8")) <= MAX_EXTERNAL_ID_BYTES
+
+
+def _external_id_size(value: str) -> str:
+    if not fits_external_id(value):
+        raise ValueError(f"Ensure this value has at most {MAX_EXTERNAL_ID_BYTES} bytes.")
+    return value
+
+
+ExternalIdText = Annotated[
+    str, Field(min_length=1, max_length=255), AfterValidator(_external_id_size)
+]
 # Dates outside these years are typing errors, and would overflow time-zone arithmetic.
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 _YEARS_MESSAGE = f"Dates must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."
@@ -68,7 +87,7 @@ MAX_AVAILABILITY_DAYS = 31
 
 class AvailabilityQuery(_Input):
     resource_id: int | None = Field(None, ge=1)
-    resource_external_id: str | None = Field(None, min_length=1, max_length=255)
+    resource_external_id: ExternalIdText | None = None
     start_date: date | None = None
     end_date: date | None = None
 
@@ -96,7 +115,7 @@ class AvailabilityQuery(_Input):
 
 class BookingCreate(_Input):
     resource: int | None = Field(None, ge=1)
-    resource_external_id: str | None = Field(None, min_length=1, max_length=255)
+    resource_external_id: ExternalIdText | None = None
     start_datetime: AwareDatetime
     end_datetime: AwareDatetime
     participant_count: int = Field(1, ge=1, le=1000)
@@ -262,7 +281,7 @@ MAX_EXTERNAL_DATA_BYTES = 4096
 
 
 def _external_id(value: str) -> str:
-    if not _EXTERNAL_ID.fullmatch(value):
+    if not _EXTERNAL_ID.fullmatch(value) or not fits_external_id(value):
         raise ValueError("Enter an id of at most 255 characters without spaces or slashes.")
     return value
 
@@ -322,7 +341,7 @@ class ClientUserRegistration(_Input):
 
 
 class ExternalIdQuery(_Input):
-    external_id: str = Field(min_length=1, max_length=255)
+    external_id: ExternalIdText
 
 
 class _CatalogueRegistration(_Input):
@@ -344,7 +363,7 @@ class ClientVenueRegistration(_CatalogueRegistration):
 
 
 class VenueResourcesQuery(_Input):
-    venue_external_id: str = Field(min_length=1, max_length=255)
+    venue_external_id: ExternalIdText
 
 
 class StatementQuery(_Input):

@@ -341,7 +341,7 @@ def statement_detail(statement: Statement, lines: list[CommissionLine]) -> dict[
                 "booking_id": line.booking_id,
                 "reference_code": line.reference_code,
                 "booking_amount": money(line.booking_amount),
-                "commission_percent": money(line.commission_percent),
+                "commission_percent": str(line.commission_percent),
                 "commission_amount": money(line.commission_amount),
                 "currency": line.currency,
                 "recorded_at": timestamp(line.recorded_at),

@@ -33,6 +33,7 @@ from booking_core.errors import (
     UserIdentificationRequired,
     unknown_object,
 )
+from booking_core.http.schemas import fits_external_id
 from booking_core.observability import logger
 from booking_core.services.accounts import grant_token
 from booking_core.store import accounts, catalogue
@@ -59,6 +60,8 @@ def create_client(
     token: str | None = None,
 ) -> tuple[Client, str]:
     """A new client with its service account; returns the account's token (stored hashed)."""
+    if not (0 <= commission_percent <= 100 and commission_percent == round(commission_percent, 2)):
+        raise ValueError("commission_percent must be between 0 and 100, with at most 2 decimals")
     client_id = str(uuid.uuid4())
     service_user = User(
         id=str(uuid.uuid4()),
@@ -105,7 +108,9 @@ def acting_for(
     client = require_client(principal)
     mapping: UserMapping | None
     if external_id:
-        mapping = store.find_user_mapping(client.id, external_id)
+        mapping = None
+        if fits_external_id(external_id):  # a longer one cannot have been registered
+            mapping = store.find_user_mapping(client.id, external_id)
         if mapping is None:
             raise ClientUserNotFound(external_id=external_id)
     elif user_id:
@@ -185,13 +190,16 @@ def register_user(
 def _mapping(
     client: Client, request: ClientUserRegistration, user: User, now: datetime
 ) -> UserMapping:
+    # The names the client sent, never what we or another client know of the user:
+    # registering a known email must not tell a client the person's name. (The email is the
+    # one it sent, as we store it.)
     return UserMapping(
         client_id=client.id,
         external_id=request.external_id,
         user_id=user.id,
         email=user.email,
-        first_name=user.first_name,
-        last_name=user.last_name,
+        first_name=request.first_name,
+        last_name=request.last_name,
         created_at=now,
     )
 

@@ -11,13 +11,13 @@ import csv
 import io
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from booking_core.domain import Booking, Principal
-from booking_core.errors import InvalidRequest, NotFound
-from booking_core.money import from_minor_units
+from booking_core.errors import InvalidRequest, NotFound, ServiceBusy
+from booking_core.money import from_minor_units, minor_units
 from booking_core.observability import count, logger
 from booking_core.rules import commission as arithmetic
 from booking_core.services.clients import require_client
@@ -57,18 +57,57 @@ def reversal_line(payment: Payment, refunded_total: int, now: datetime) -> Commi
     earned = payment.commission
     if not earned or refunded_total <= payment.amount_refunded:
         return None
+    return _reversal(
+        client_id=str(earned["client_id"]),
+        reference_code=str(earned["reference_code"]),
+        percent=Decimal(earned["percent"]),
+        commission_amount=int(earned["amount"]),
+        payment=payment,
+        refunded_total=refunded_total,
+        now=now,
+    )
+
+
+def refunded_before_success(
+    earned: CommissionLine | None, payment: Payment, now: datetime
+) -> CommissionLine | None:
+    """The reversal of what was refunded before the payment's success was recorded (Stripe's
+    events can arrive in any order), written with the commission it takes back from."""
+    if earned is None or payment.amount_refunded <= 0:
+        return None
+    return _reversal(
+        client_id=earned.client_id,
+        reference_code=earned.reference_code,
+        percent=earned.commission_percent,
+        commission_amount=minor_units(earned.commission_amount, earned.currency),
+        payment=replace(payment, amount_refunded=0),
+        refunded_total=payment.amount_refunded,
+        now=now,
+    )
+
+
+def _reversal(
+    *,
+    client_id: str,
+    reference_code: str,
+    percent: Decimal,
+    commission_amount: int,
+    payment: Payment,
+    refunded_total: int,
+    now: datetime,
+) -> CommissionLine:
     currency = payment.currency.upper()
     taken = arithmetic.reversal(
-        int(earned["amount"]), payment.amount, payment.amount_refunded, refunded_total
+        commission_amount, payment.amount, payment.amount_refunded, refunded_total
     )
     return CommissionLine(
-        client_id=str(earned["client_id"]),
+        client_id=client_id,
         kind="reversal",
         booking_id=payment.booking_id,
-        reference_code=str(earned["reference_code"]),
+        reference_code=reference_code,
         payment_intent_id=payment.intent_id,
         currency=currency,
-        commission_percent=Decimal(earned["percent"]),
+        commission_percent=percent,
         booking_amount=-from_minor_units(refunded_total - payment.amount_refunded, currency),
         commission_amount=-from_minor_units(taken, currency),
         recorded_at=now,
@@ -135,7 +174,7 @@ def aggregate(period: str, now: datetime) -> AggregationReport:
             continue
         created.append(statement)
         count("CommissionStatementCreated")
-    store.mark_aggregated(period, now)
+    store.mark_aggregated(period, len(created) + len(existing), now)
     logger.info(
         "Commissions aggregated",
         extra={
@@ -216,11 +255,15 @@ CSV_COLUMNS = (
 def export_csv(period: str) -> str:
     """Every client's statements of `period`, one row each: what to transfer to whom.
 
-    404 for a month not aggregated yet (an empty file would read as "nothing to pay").
+    404 for a month not aggregated yet (an empty file would read as "nothing to pay"), and
+    503 while the index the rows are read from has not caught up with the run.
     """
-    if store.aggregated_at(period) is None:
+    expected = store.statements_made(period)
+    if expected is None:
         raise NotFound
     rows = sorted(store.statements_of_period(period), key=lambda s: (s.client_name, s.currency))
+    if len(rows) < expected:
+        raise ServiceBusy(retry_after_seconds=2)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)

@@ -122,7 +122,7 @@ def _send_refund_notice(task: Task) -> None:
 def _refund(task: Task, now: datetime) -> None:
     # Loaded here: only a refund needs the Stripe SDK.
     from booking_core.payments import stripe_gateway
-    from booking_core.services.payments import record_refunded
+    from booking_core.services.payments import record_refund_best_effort
 
     intent_id = str(task.payload["intent_id"])
     refund = stripe_gateway.refund(
@@ -132,7 +132,7 @@ def _refund(task: Task, now: datetime) -> None:
         stripe_account=task.payload.get("stripe_account_id"),
     )
     logger.info("Refunded automatically", extra={"task_id": task.id, "refund": refund.id})
-    record_refunded(intent_id, refund.amount, now, follow_booking=False)
+    record_refund_best_effort(intent_id, refund.amount, now)
     # The payer hears of it in an email of its own, retried on its own.
     table.transact(
         [

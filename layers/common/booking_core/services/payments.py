@@ -465,6 +465,7 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
         booking = booking_store.get_booking(payment.booking_id)
         try:
             if booking is not None and _pays(booking, payment):
+                earned = commissions.commission_line(booking, payment, now)
                 store.mark_paid(
                     booking,
                     payment,
@@ -474,7 +475,9 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
                         tasks.new_task_op("email.operator_notification", booking.id, now),
                     ],
                     event=event,
-                    commission=commissions.commission_line(booking, payment, now),
+                    commission=earned,
+                    # Stripe's events come in any order: a refund may be known already.
+                    reversal=commissions.refunded_before_success(earned, payment, now),
                 )
                 count("PaymentSucceeded")
                 logger.info("Booking paid", extra={"booking_id": booking.id})
@@ -498,9 +501,16 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
                 extra={"booking_id": payment.booking_id, "intent": payment.intent_id},
             )
             return "refunding"
-        except (store.PaymentAlreadySettled, store.EventAlreadyHandled):
+        except store.PaymentAlreadySettled:
+            recorded = store.get_payment(payment.intent_id)
+            if recorded is not None and recorded.status != "succeeded":
+                # Not settled: a refund was recorded since we read the payment. Read again.
+                payment = replace(payment, amount_refunded=recorded.amount_refunded)
+                continue
             if event is not None:
                 store.mark_event_handled(*event, now)
+            return "duplicate"
+        except store.EventAlreadyHandled:
             return "duplicate"
         except store.BookingChanged:
             continue
@@ -603,6 +613,20 @@ def _apply_refund_report(charge: dict[str, Any], now: datetime, marker: tuple[st
     return "refund already recorded"
 
 
+def record_refund_best_effort(intent_id: str, refunded: int, now: datetime) -> None:
+    """After a refund we made: record it (and the commission it takes back) if we can.
+
+    `refunded` is that refund's amount, taken as the payment's refunded total: right for the
+    one refund a cancellation or an automatic refund makes. Were an earlier refund made in
+    Stripe's dashboard, the total recorded here is too low until Stripe's charge.refunded
+    event, which carries the true total, records the rest.
+    """
+    try:
+        record_refunded(intent_id, refunded, now, follow_booking=False)
+    except ServiceBusy:
+        logger.warning("Refund made but not recorded yet", extra={"intent": intent_id})
+
+
 def record_refunded(
     intent_id: str,
     refunded_total: int,
@@ -661,5 +685,6 @@ def refund_for_cancellation(booking: Booking, amount: Decimal, now: datetime) ->
     logger.info("Refunded on cancellation", extra={"booking_id": booking.id, "refund": refund.id})
     if payment is not None:
         # Already recorded if the webhook was quicker. The booking's own write (the
-        # cancellation) records its refunded amount.
-        record_refunded(payment.intent_id, refund.amount, now, follow_booking=False)
+        # cancellation) records its refunded amount. The money has moved: if this record
+        # cannot be written now, Stripe's charge.refunded (the cumulative total) writes it.
+        record_refund_best_effort(payment.intent_id, refund.amount, now)

@@ -42,14 +42,15 @@ def create_user(user: User, *, also: list[dict[str, Any]] | None = None) -> None
         raise
 
 
-def get_user(user_id: str) -> User | None:
-    item = table.get_item(f"USER#{user_id}", "USER")
+def get_user(user_id: str, *, consistent: bool = False) -> User | None:
+    item = table.get_item(f"USER#{user_id}", "USER", consistent=consistent)
     return _user_from_item(item) if item else None
 
 
 def find_user_by_email(email: str) -> User | None:
-    guard = table.get_item(f"EMAIL#{email.lower()}", "EMAIL")
-    return get_user(guard["user_id"]) if guard else None
+    # Strongly consistent: a registration that lost a race must see the winner's user.
+    guard = table.get_item(f"EMAIL#{email.lower()}", "EMAIL", consistent=True)
+    return get_user(guard["user_id"], consistent=True) if guard else None
 
 
 def save_token(token_hash: str, *, kind: str, user_id: str, client_id: str | None = None) -> None:

@@ -4,7 +4,7 @@ Keys:
   COMMISSIONS#<YYYY-MM> / LINE#<client>#<recorded utc>#<booking>#<kind>#<n>
         one line: a commission earned when a payment succeeded, or a reversal when it was
         refunded; in the (UTC) month it was recorded
-  COMMISSIONS#<YYYY-MM> / AGGREGATED      when the month's statements were first made
+  COMMISSIONS#<YYYY-MM> / AGGREGATED      when the month's statements were first made, how many
   CLIENT#<client> / STATEMENT#<YYYY-MM>#<CURRENCY>
         a client's statement of one month in one currency; gsi1: STATEMENTS#<YYYY-MM> /
         <client>#<CURRENCY>
@@ -149,20 +149,23 @@ def save_statement(statement: Statement) -> None:
         raise StatementExists from refused
 
 
-def mark_aggregated(period: str, now: datetime) -> None:
-    """Remember that `period` was aggregated (the first time only)."""
+def mark_aggregated(period: str, statements: int, now: datetime) -> None:
+    """Remember that `period` was aggregated (when, first) into how many statements."""
     table.client().update_item(
         TableName=table.table_name(),
         Key=table.to_dynamo({"pk": f"COMMISSIONS#{period}", "sk": "AGGREGATED"}),
-        UpdateExpression="SET #at = if_not_exists(#at, :now)",
-        ExpressionAttributeNames={"#at": "aggregated_at"},
-        ExpressionAttributeValues=table.to_dynamo({":now": now.isoformat()}),
+        UpdateExpression="SET #at = if_not_exists(#at, :now), #statements = :statements",
+        ExpressionAttributeNames={"#at": "aggregated_at", "#statements": "statements"},
+        ExpressionAttributeValues=table.to_dynamo(
+            {":now": now.isoformat(), ":statements": statements}
+        ),
     )
 
 
-def aggregated_at(period: str) -> datetime | None:
+def statements_made(period: str) -> int | None:
+    """How many statements `period` was aggregated into; None if it was not aggregated."""
     item = table.get_item(f"COMMISSIONS#{period}", "AGGREGATED", consistent=True)
-    return parse_instant(item["aggregated_at"]) if item else None
+    return int(item.get("statements", 0)) if item else None
 
 
 def statements_of_client(client_id: str) -> list[Statement]:

@@ -113,17 +113,27 @@ def _record_op(
     return pk, sk, fixed, {"updated_at": now.isoformat(), **changes}
 
 
-def _unsettled_update_op(payment: Payment, now: datetime, **changes: Any) -> dict[str, Any]:
-    """Update the payment record (creating it if missing), unless it has succeeded already."""
+def _unsettled_update_op(
+    payment: Payment, now: datetime, *, refunded_as_read: bool = False, **changes: Any
+) -> dict[str, Any]:
+    """Update the payment record (creating it if missing), unless it has succeeded already
+    (or, with `refunded_as_read`, its refunded amount is no longer `payment.amount_refunded`)."""
     pk, sk, fixed, changes = _record_op(payment, now, **changes)
+    condition = "(attribute_not_exists(#status) OR #status <> :succeeded)"
+    values: dict[str, Any] = {":succeeded": "succeeded"}
+    if refunded_as_read:
+        condition += f" AND {_refunded_unchanged(payment)}"
+        values[":refunded_before"] = payment.amount_refunded
     return table.update_op(
-        pk,
-        sk,
-        set_values=changes,
-        set_if_missing=fixed,
-        condition="attribute_not_exists(#status) OR #status <> :succeeded",
-        values={":succeeded": "succeeded"},
+        pk, sk, set_values=changes, set_if_missing=fixed, condition=condition, values=values
     )
+
+
+def _refunded_unchanged(payment: Payment) -> str:
+    """The condition that the record's refunded amount is still `payment.amount_refunded`."""
+    if payment.amount_refunded == 0:
+        return "(attribute_not_exists(#amount_refunded) OR #amount_refunded = :refunded_before)"
+    return "#amount_refunded = :refunded_before"
 
 
 def _event_marker_op(event_id: str, event_type: str, now: datetime) -> dict[str, Any]:
@@ -256,9 +266,11 @@ def mark_paid(
     tasks: list[dict[str, Any]],
     event: tuple[str, str] | None = None,
     commission: CommissionLine | None = None,
+    reversal: CommissionLine | None = None,
 ) -> None:
     """The payment succeeded and pays the (pending) booking: both in one write, with tasks
-    and the commission line of the client the booking was made through.
+    and the commission line of the client the booking was made through (and `reversal`, of
+    what was refunded before; the write requires the refunded amount to be as read).
 
     Raises PaymentAlreadySettled, BookingChanged, or EventAlreadyHandled; nothing is written then.
     """
@@ -274,7 +286,12 @@ def mark_paid(
         }
     operations += [
         _unsettled_update_op(
-            payment, now, status="succeeded", succeeded_at=now.isoformat(), **earned
+            payment,
+            now,
+            refunded_as_read=True,
+            status="succeeded",
+            succeeded_at=now.isoformat(),
+            **earned,
         ),
         table.update_op(
             *_booking_key(booking.id),
@@ -291,8 +308,7 @@ def mark_paid(
         ),
         *tasks,
     ]
-    if commission is not None:
-        operations.append(commissions.line_op(commission))
+    operations += [commissions.line_op(line) for line in (commission, reversal) if line]
     _run(
         operations,
         marker=event is not None,
@@ -355,16 +371,13 @@ def record_refund(
     pk, sk = _key(payment.intent_id)
     operations = [_event_marker_op(*event, now)] if event else []
     first = len(operations)
-    unchanged = "#amount_refunded = :before"
-    if payment.amount_refunded == 0:
-        unchanged = f"(attribute_not_exists(#amount_refunded) OR {unchanged})"
     operations.append(
         table.update_op(
             pk,
             sk,
             set_values={"amount_refunded": refunded_total, "updated_at": now.isoformat()},
-            condition=f"attribute_exists(pk) AND {unchanged}",
-            values={":before": payment.amount_refunded},
+            condition=f"attribute_exists(pk) AND {_refunded_unchanged(payment)}",
+            values={":refunded_before": payment.amount_refunded},
         )
     )
     if booking_id is not None:
