@@ -604,13 +604,11 @@ def _payment_of_intent(
 
 def _apply_refund_report(charge: dict[str, Any], now: datetime, marker: tuple[str, str]) -> str:
     intent_id = charge.get("payment_intent")
-    if not intent_id or store.get_payment(str(intent_id)) is None:
+    if not intent_id:
         store.mark_event_handled(*marker, now)
         return "not ours"
     refunded = int(charge.get("amount_refunded") or 0)
-    if record_refunded(str(intent_id), refunded, now, event=marker):
-        return "refund recorded"
-    return "refund already recorded"
+    return record_refunded(str(intent_id), refunded, now, event=marker)
 
 
 def record_refund_best_effort(intent_id: str, refunded: int, now: datetime) -> None:
@@ -634,9 +632,9 @@ def record_refunded(
     *,
     event: tuple[str, str] | None = None,
     follow_booking: bool = True,
-) -> bool:
+) -> str:
     """Record that `refunded_total` (minor units) of a payment has been refunded so far, with
-    the commission it takes back; False when that was known already (or more was).
+    the commission it takes back; says what was done (for the log).
 
     With `follow_booking`, the booking the payment paid shows the refunded amount.
     """
@@ -645,7 +643,7 @@ def record_refunded(
         if payment is None or refunded_total <= payment.amount_refunded:
             if event is not None:
                 store.mark_event_handled(*event, now)
-            return False
+            return "not ours" if payment is None else "refund already recorded"
         booking = booking_store.get_booking(payment.booking_id) if follow_booking else None
         paid_it = booking is not None and booking.payment_intent_id == payment.intent_id
         try:
@@ -658,9 +656,9 @@ def record_refunded(
                 event=event,
                 reversal=commissions.reversal_line(payment, refunded_total, now),
             )
-            return True
+            return "refund recorded"
         except store.EventAlreadyHandled:
-            return False
+            return "refund already recorded"
         except (store.PaymentAlreadySettled, store.BookingChanged):
             # Another report changed the record (or the booking) since we read: read again.
             continue
