@@ -10,6 +10,15 @@ from typing import Any
 
 from booking_core.rules.model import BookingPolicy, PeakWindow, Schedule, WeeklyWindow
 
+# A client's external id is part of a DynamoDB key: at most 255 characters and 255 bytes.
+MAX_EXTERNAL_ID_BYTES = 255
+
+
+def fits_external_id(value: str) -> bool:
+    """Whether `value` is short enough to be a client's external id."""
+    return len(value.encode("utf-8")) <= MAX_EXTERNAL_ID_BYTES
+
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 

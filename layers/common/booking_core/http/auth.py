@@ -7,7 +7,6 @@ from booking_core.domain import Principal, PrincipalKind
 from booking_core.errors import PermissionDenied, Unauthenticated
 from booking_core.http.api import Request
 from booking_core.services.accounts import principal_for_token
-from booking_core.services.clients import acting_for
 
 _SCHEMES = ("token", "bearer")
 
@@ -50,6 +49,11 @@ def optional_user(request: Request) -> Principal | None:
 
 
 def _acting(request: Request, principal: Principal, *, required: bool) -> Principal:
+    if not principal.is_client:
+        return principal  # a user's own token: the headers are not theirs to use
+    # Loaded only for a client's request: a user's token does not pay for it at cold start.
+    from booking_core.services.clients import acting_for
+
     return acting_for(
         principal,
         external_id=request.header("X-User-External-ID"),

@@ -18,16 +18,9 @@ from pydantic import (
     field_validator,
 )
 
-from booking_core.domain import BookingStatus
+from booking_core.domain import MAX_EXTERNAL_ID_BYTES, BookingStatus, fits_external_id
 
 MAX_PAGE_SIZE = 100
-# A client's external id is part of a DynamoDB key: at most 255 characters and 255 bytes.
-MAX_EXTERNAL_ID_BYTES = 255
-
-
-def fits_external_id(value: str) -> bool:
-    """Whether `value` is short enough to be (part of the key of) an external id."""
-    return len(value.encode("utf-8")) <= MAX_EXTERNAL_ID_BYTES
 
 
 def _external_id_size(value: str) -> str:

@@ -12,7 +12,6 @@ from booking_core.domain import Closure, Principal, Resource
 from booking_core.errors import InvalidRequest, Unauthenticated
 from booking_core.http.schemas import MAX_AVAILABILITY_DAYS
 from booking_core.rules.model import AvailableRange, DayWindow, Span
-from booking_core.services import clients
 from booking_core.services.catalogue import resource as load_resource
 from booking_core.store import bookings as booking_store
 from booking_core.store import catalogue
@@ -85,5 +84,7 @@ def _resource_of(query: AvailabilityQuery, principal: Principal | None) -> Resou
         # External ids are a partner app's own names for resources (client API).
         if principal is None:
             raise Unauthenticated
+        from booking_core.services import clients  # only a client's request needs it
+
         return clients.resource_by_external_id(principal, query.resource_external_id)
     raise InvalidRequest({"resource_id": ["This field is required."]})

@@ -25,7 +25,6 @@ from booking_core.errors import (
 from booking_core.observability import count, logger
 from booking_core.rules.errors import InvalidDuration, SlotUnavailable
 from booking_core.rules.model import Span
-from booking_core.services import clients
 from booking_core.store import bookings as store
 from booking_core.store import catalogue, tasks
 from booking_core.store.timestamps import utc_key
@@ -101,7 +100,10 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
 def _bookable_resource(principal: Principal, request: BookingCreate) -> Resource:
     resource: Resource | None
     if request.resource_external_id is not None:
-        # External ids are a partner app's own names for resources: the client API's.
+        # External ids are a partner app's own names for resources: the client API's (loaded
+        # here, so that a user's requests do not pay for it at cold start).
+        from booking_core.services import clients
+
         resource = clients.resource_by_external_id(principal, request.resource_external_id)
         if request.resource is not None and request.resource != resource.id:
             raise InvalidRequest(

@@ -23,6 +23,7 @@ from booking_core.domain import (
     User,
     UserMapping,
     Venue,
+    fits_external_id,
 )
 from booking_core.errors import (
     ClientUserNotFound,
@@ -33,7 +34,6 @@ from booking_core.errors import (
     UserIdentificationRequired,
     unknown_object,
 )
-from booking_core.http.schemas import fits_external_id
 from booking_core.observability import logger
 from booking_core.services.accounts import grant_token
 from booking_core.store import accounts, catalogue
