@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import requests
-import stripe
 
 from local.process import StackProcess
 from local.template import REPO_ROOT
-from tests.e2e.test_payment_flow import wait_for
+from tests.e2e.test_payment_flow import confirm_with_test_card, wait_for
 from tests.integration.dates import at, local_day
 
 
@@ -61,20 +60,7 @@ def test_a_partner_app_books_pays_and_reads_its_commission_statement(
     intent = requests.post(
         f"{api}/bookings/{booking['id']}/create-payment-intent/", headers=as_user, timeout=10
     ).json()
-    stripe_info = local_stack.demo["stripe"]
-    client = stripe.StripeClient(
-        stripe_info["secret_key"], base_addresses={"api": stripe_info["url"]}
-    )
-    method = client.v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"},
-        }
-    )
-    client.v1.payment_intents.update(
-        intent["payment_intent_id"], params={"payment_method": method.id}
-    )
-    client.v1.payment_intents.confirm(intent["payment_intent_id"])
+    confirm_with_test_card(local_stack.demo["stripe"], intent["payment_intent_id"])
 
     # Then the webhook marks it paid
     def paid() -> bool:

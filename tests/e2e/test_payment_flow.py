@@ -24,6 +24,21 @@ def wait_for(check: Any, timeout: float = 20.0) -> Any:
         time.sleep(0.2)
 
 
+def confirm_with_test_card(stripe_info: dict[str, Any], intent_id: str) -> str:
+    """What Stripe.js does with card 4242, against the stack's Stripe emulator; the status."""
+    client = stripe.StripeClient(
+        stripe_info["secret_key"], base_addresses={"api": stripe_info["url"]}
+    )
+    method = client.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+        }
+    )
+    client.v1.payment_intents.update(intent_id, params={"payment_method": method.id})
+    return str(client.v1.payment_intents.confirm(intent_id).status)
+
+
 def test_book_pay_with_stripe_js_webhook_paid_and_two_emails(local_stack: StackProcess):
     base = local_stack.base_url
     stripe_info = local_stack.demo["stripe"]
@@ -44,18 +59,7 @@ def test_book_pay_with_stripe_js_webhook_paid_and_two_emails(local_stack: StackP
     assert intent.status_code == 200, intent.text
     assert intent.json()["publishable_key"] == stripe_info["publishable_key"]
     # And confirms it with card 4242 as Stripe.js would (step 4.2)
-    client = stripe.StripeClient(
-        stripe_info["secret_key"], base_addresses={"api": stripe_info["url"]}
-    )
-    method = client.v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"},
-        }
-    )
-    intent_id = intent.json()["payment_intent_id"]
-    client.v1.payment_intents.update(intent_id, params={"payment_method": method.id})
-    assert client.v1.payment_intents.confirm(intent_id).status == "succeeded"
+    assert confirm_with_test_card(stripe_info, intent.json()["payment_intent_id"]) == "succeeded"
 
     # Then Stripe's signed webhook marks the booking paid (step 5)
     def paid() -> dict[str, Any] | None:
