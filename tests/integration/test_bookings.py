@@ -30,7 +30,7 @@ def test_a_new_booking_has_every_field_of_the_seed_and_is_pending(call: Call):
         "start_datetime", "end_datetime", "duration_minutes", "participant_count",
         "price_per_unit", "pricing_unit", "total_price", "currency", "status", "can_cancel",
         "is_upcoming", "notes", "confirmed_at", "paid_at", "cancelled_at", "created_at",
-        "updated_at", "refunded_amount",
+        "updated_at", "refunded_amount", "cancellation_reason", "hold_expires_at",
     }  # fmt: skip
     assert booking["status"] == "pending"
     assert booking["reference_code"].startswith(f"BK-{day.strftime('%y%m%d')}-")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,6 +42,20 @@ class Settings(BaseModel):
     # Local only: emails are written to this folder instead of being sent.
     mail_capture_dir: str | None = None
 
+    # How long a pending booking holds its time for the payer.
+    hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
+    # Idempotency-Key records (24 h); None switches idempotency keys off (a missing table
+    # is configuration we refuse to guess).
+    idempotency_table_name: str | None = None
+
+    # Rate limits: requests per window, per token (per source IP for anonymous callers). A
+    # client's own limit (on its Client item) overrides `rate_limit_requests`.
+    rate_limit_table_name: str | None = None
+    rate_limit_requests: int = Field(default=120, ge=1)
+    rate_limit_anonymous_requests: int = Field(default=60, ge=1)
+    rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
+
     @property
     def effective_stripe_api_base(self) -> str | None:
         """The Stripe API base to use: the override in local mode, else Stripe's own."""
@@ -75,4 +90,17 @@ def get_settings() -> Settings:
         mailgun_api_base=os.environ.get("MAILGUN_API_BASE") or "https://api.mailgun.net",
         email_sender=os.environ.get("EMAIL_SENDER") or "Court Booking <bookings@example.com>",
         mail_capture_dir=os.environ.get("MAIL_CAPTURE_DIR") or None,
+        **_numbers_from_environment(
+            hold_minutes="HOLD_MINUTES",
+            rate_limit_requests="RATE_LIMIT_REQUESTS",
+            rate_limit_anonymous_requests="RATE_LIMIT_ANONYMOUS_REQUESTS",
+            rate_limit_window_seconds="RATE_LIMIT_WINDOW_SECONDS",
+        ),
+        idempotency_table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME") or None,
+        rate_limit_table_name=os.environ.get("RATE_LIMIT_TABLE_NAME") or None,
     )
+
+
+def _numbers_from_environment(**names: str) -> dict[str, Any]:
+    """The numeric settings that are set (pydantic checks them): field name -> raw value."""
+    return {field: os.environ[name] for field, name in names.items() if os.environ.get(name)}

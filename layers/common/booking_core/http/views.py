@@ -118,6 +118,9 @@ def booking_view(booking: Booking, now: datetime) -> dict[str, Any]:
         "confirmed_at": timestamp(booking.confirmed_at),
         "paid_at": timestamp(booking.paid_at),
         "cancelled_at": timestamp(booking.cancelled_at),
+        "cancellation_reason": booking.cancellation_reason,
+        # Until when a pending booking holds its time; null once paid (or if never held).
+        "hold_expires_at": timestamp(booking.hold_expires_at),
         "refunded_amount": money(booking.refunded_amount),
         "created_at": timestamp(booking.created_at),
         "updated_at": timestamp(booking.updated_at),
@@ -147,6 +150,7 @@ def availability_view(report: Availability, viewer: Principal | None) -> dict[st
         "prevent_unbookable_gaps": resource.prevent_unbookable_gaps,
         "min_advance_booking_minutes": resource.min_advance_booking_minutes,
         "max_advance_booking_days": resource.max_advance_booking_days,
+        "hold_minutes": report.hold_minutes,
         "available_ranges": [
             {
                 **_window_view(r),

@@ -13,6 +13,7 @@ from booking_core.errors import InvalidRequest, Unauthenticated
 from booking_core.http.schemas import MAX_AVAILABILITY_DAYS
 from booking_core.rules.model import AvailableRange, DayWindow, Span
 from booking_core.services.catalogue import resource as load_resource
+from booking_core.settings import get_settings
 from booking_core.store import bookings as booking_store
 from booking_core.store import catalogue
 
@@ -29,6 +30,7 @@ class Availability:
     windows: list[DayWindow]
     booked: list[tuple[Span, booking_store.Owner]]
     closures: list[Closure]
+    hold_minutes: int  # how long a new booking would hold its time unpaid
 
 
 def availability(
@@ -74,6 +76,7 @@ def availability(
         windows=rules.day_windows(schedule, first_day, last_day),
         booked=booked,
         closures=closures,
+        hold_minutes=get_settings().hold_minutes,
     )
 
 
