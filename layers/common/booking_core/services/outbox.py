@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from booking_core.domain import Booking, User, Venue
-from booking_core.errors import PaymentProviderUnavailable
+from booking_core.errors import PaymentProviderUnavailable, ServiceBusy
 from booking_core.money import from_minor_units
 from booking_core.notifications import delivery, messages
 from booking_core.notifications.mailgun import DeliveryFailed
@@ -38,7 +38,13 @@ def process(task_ids: Iterable[str], now: datetime) -> Outcome:
     """Claim and carry out each task; a failure is scheduled for a retry, never raised."""
     outcome = Outcome()
     for task_id in task_ids:
-        task = tasks.claim(task_id, now)
+        try:
+            task = tasks.claim(task_id, now)
+        except ServiceBusy:
+            # Untouched: still due, so the next scheduled run takes it up.
+            logger.warning("Task not claimed: the table is busy", extra={"task_id": task_id})
+            outcome.skipped.append(task_id)
+            continue
         if task is None:
             outcome.skipped.append(task_id)
             continue
@@ -51,9 +57,18 @@ def process(task_ids: Iterable[str], now: datetime) -> Outcome:
             logger.exception("Task failed", extra={"task_id": task.id, "kind": task.kind})
             _retry(task, now, f"{type(error).__name__}: {error}", True, outcome)
         else:
-            tasks.complete(task, now)
+            _complete(task, now)
             outcome.done.append(task.id)
     return outcome
+
+
+def _complete(task: Task, now: datetime) -> None:
+    try:
+        tasks.complete(task, now)
+    except ServiceBusy:
+        # Done, but still claimed: once the claim runs out it is done again (the one window in
+        # which an email can go out twice, as the README says). The other tasks go on.
+        logger.error("Task done but not marked done", extra={"task_id": task.id, "kind": task.kind})
 
 
 def process_due(now: datetime) -> Outcome:
@@ -62,7 +77,13 @@ def process_due(now: datetime) -> Outcome:
 
 
 def _retry(task: Task, now: datetime, error: str, retryable: bool, outcome: Outcome) -> None:
-    due = tasks.retry_later(task, now, error, retryable=retryable)
+    try:
+        due = tasks.retry_later(task, now, error, retryable=retryable)
+    except ServiceBusy:
+        # Still claimed: once the claim runs out, a scheduled run takes it up again.
+        logger.warning("Task failed and not rescheduled yet", extra={"task_id": task.id})
+        outcome.retrying.append(task.id)
+        return
     count("TaskFailed")
     if due is None:
         logger.error("Task given up", extra={"task_id": task.id, "kind": task.kind, "error": error})

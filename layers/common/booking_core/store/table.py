@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as EndpointUnreachable
 
+from booking_core.errors import ServiceBusy
+from booking_core.observability import logger
 from booking_core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -23,16 +26,56 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+# botocore retries throttling, 5xx and connection errors itself, with exponential backoff and
+# full jitter (at most 1, 2, then 4 seconds for throttling): four attempts, its default for
+# DynamoDB, stay inside a function's timeout. A cancelled transaction is not its to retry: the
+# caller reads again and decides again (see `transact`).
+_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 4})
+
+# Answers that mean "busy, try again shortly", as they are left after botocore's retries.
+_BUSY_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",  # a single-item write met a running transaction
+        "TransactionInProgressException",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+
+
 @lru_cache(maxsize=1)
 def client() -> DynamoDBClient:
     settings = get_settings()
-    return boto3.client(
+    dynamodb = boto3.client(
         "dynamodb",
         region_name=settings.aws_region,
         endpoint_url=settings.dynamodb_endpoint_url,
-        # Transaction conflicts are handled by our own retry with fresh reads, not by botocore.
-        config=Config(retries={"mode": "standard", "max_attempts": 3}),
+        config=_RETRIES,
     )
+    # Every store module calls the client directly; its events are the one place that sees
+    # every call's final outcome.
+    dynamodb.meta.events.register("after-call.dynamodb", _refuse_when_busy)
+    dynamodb.meta.events.register("after-call-error.dynamodb", _refuse_when_unreachable)
+    return dynamodb
+
+
+def _refuse_when_busy(parsed: Mapping[str, Any], model: Any, **_: Any) -> None:
+    """Throttling or a conflict that outlasted botocore's retries: ServiceBusy, which the API
+    answers with 503 and Retry-After (and the outbox retries later), never an opaque 500."""
+    code = (parsed.get("Error") or {}).get("Code")
+    if code in _BUSY_CODES:
+        logger.warning("DynamoDB busy after retries", extra={"operation": model.name, "code": code})
+        raise ServiceBusy(retry_after_seconds=1)
+
+
+def _refuse_when_unreachable(exception: Exception, **_: Any) -> None:
+    """DynamoDB not reachable, or not answering in time, after botocore's retries: the same."""
+    if isinstance(exception, (EndpointUnreachable, HTTPClientError)):
+        logger.warning("DynamoDB unreachable", extra={"error": type(exception).__name__})
+        raise ServiceBusy(retry_after_seconds=1) from exception
 
 
 def table_name() -> str:

@@ -1,0 +1,988 @@
+"""Authorization, endpoint by endpoint: every route of template.yaml against every way of asking
+for what is not yours, each refused as API.md says and changing nothing in the table.
+
+The routes come from template.yaml, so an endpoint added without a row here fails
+`test_the_matrix_has_a_row_for_every_route_of_the_template`. Each row names who may call the
+route; `expected()` turns that into one expectation per attack, and rows override where a
+route differs. Public routes say so (`ANYONE`): they are allowed anonymously and read no token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import pytest
+
+from booking_core.payments import stripe_gateway
+from booking_core.services import accounts
+from booking_core.store import commissions as commission_store
+from booking_core.store import table
+from local.dynamodb import EmbeddedDynamoDB, reset_tables
+from local.template import load_template
+from tests.conftest import REGION
+from tests.integration.conftest import Call, Reply
+from tests.integration.dates import at, local_day
+from tests.integration.payments import Invoke, sign, stripe_event, webhook_delivery
+
+FORBIDDEN = "You do not have permission to perform this action."
+STATEMENT_PERIOD = "2025-10"
+VICTIM_EXTERNAL_ID = "victim-123"  # the partner app's id for the person it books for
+RIVAL_EXTERNAL_ID = "rival-456"  # the rival app's id for the same person
+
+
+class Attack(StrEnum):
+    """Ways of asking for something that is not yours; OWNER is the rightful caller (control)."""
+
+    NO_TOKEN = "no token"
+    MALFORMED = "malformed Authorization header"
+    UNKNOWN_TOKEN = "a token nobody was issued"
+    DEACTIVATED = "the token of a deactivated user"
+    OTHER_USER = "another user's token"
+    OTHER_CLIENT = "another client's token"
+    USER_TOKEN = "a user's token"
+    CLIENT_TOKEN = "a client's token"
+    ADMIN_TOKEN = "an admin's token"
+    OWNER = "the rightful caller"
+
+
+# ---- what each attempt must get ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The request goes through (the public routes, and the OWNER control)."""
+
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class Unauthenticated:
+    """401 with `WWW-Authenticate: Token` and the seed API's sentence."""
+
+    detail: str
+
+
+@dataclass(frozen=True)
+class Forbidden:
+    """403 with the seed API's sentence."""
+
+
+@dataclass(frozen=True)
+class NotFoundAsIfMissing:
+    """404, the very answer for an object that does not exist at all."""
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """200, and nothing of the other party's objects in the answer."""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """400 with the seed's member and sentence (a client naming what it has not mapped)."""
+
+    member: str
+    message: str
+
+
+@dataclass(frozen=True)
+class BadSignature:
+    """The webhook's 400: no valid Stripe signature."""
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    """Not a case for this route, and why (never a test)."""
+
+    reason: str
+
+
+Expectation = (
+    Allowed
+    | Unauthenticated
+    | Forbidden
+    | NotFoundAsIfMissing
+    | Hidden
+    | Rejected
+    | BadSignature
+    | NotApplicable
+)
+
+_BAD_TOKENS: dict[Attack, Expectation] = {
+    Attack.NO_TOKEN: Unauthenticated("Authentication credentials were not provided."),
+    Attack.MALFORMED: Unauthenticated("Invalid token header. Use 'Authorization: Token <token>'."),
+    Attack.UNKNOWN_TOKEN: Unauthenticated("Invalid token."),
+    Attack.DEACTIVATED: Unauthenticated("User inactive or deleted."),
+}
+_PUBLIC = NotApplicable("public: no token is read")
+_USERS_MAY = NotApplicable("users call this route (OWNER, OTHER_USER)")
+_CLIENTS_MAY = NotApplicable("clients call this route for their users (OTHER_CLIENT)")
+_ANY_USER_403 = NotApplicable("every user's token is refused alike (USER_TOKEN)")
+
+
+class Access(StrEnum):
+    """Who may call a route (API.md's "who" column)."""
+
+    ANYONE = "anyone; the token is not read"
+    ANYONE_TOKEN_READ = "anyone; a token sent is checked and shows the caller's own bookings"
+    CLIENT_FORM = "a client (by its own external id)"
+    USER_OR_CLIENT = "a user, or a client for one of its users"
+    OWNER = "the booking's owner"
+    CLIENT = "a client"
+    ADMIN = "an admin"
+    STRIPE = "Stripe, signed"
+
+
+def _every_attack(expectation: Expectation) -> dict[Attack, Expectation]:
+    return dict.fromkeys(Attack, expectation)
+
+
+def _by_access(access: Access) -> dict[Attack, Expectation]:
+    match access:
+        case Access.ANYONE:
+            return _every_attack(_PUBLIC) | {
+                Attack.NO_TOKEN: Allowed(),
+                Attack.OWNER: NotApplicable("public: anyone is the rightful caller (NO_TOKEN)"),
+            }
+        case Access.ANYONE_TOKEN_READ:
+            return {
+                **_BAD_TOKENS,
+                Attack.NO_TOKEN: Allowed(),
+                Attack.OTHER_USER: Hidden(),
+                Attack.OTHER_CLIENT: Hidden(),
+                Attack.USER_TOKEN: _USERS_MAY,
+                Attack.CLIENT_TOKEN: _CLIENTS_MAY,
+                Attack.ADMIN_TOKEN: Hidden(),
+                Attack.OWNER: Allowed(),
+            }
+        case Access.CLIENT_FORM:
+            return {
+                **_BAD_TOKENS,
+                Attack.OTHER_USER: _ANY_USER_403,
+                Attack.OTHER_CLIENT: Rejected(
+                    "resource_external_id", "No resource found with external_id: demo-court-1"
+                ),
+                Attack.USER_TOKEN: Forbidden(),
+                Attack.CLIENT_TOKEN: _CLIENTS_MAY,
+                Attack.ADMIN_TOKEN: Forbidden(),
+                Attack.OWNER: Allowed(),
+            }
+        case Access.USER_OR_CLIENT:
+            return {
+                **_BAD_TOKENS,
+                Attack.OTHER_USER: Hidden(),
+                Attack.OTHER_CLIENT: Hidden(),
+                Attack.USER_TOKEN: _USERS_MAY,
+                Attack.CLIENT_TOKEN: _CLIENTS_MAY,
+                Attack.ADMIN_TOKEN: Hidden(),
+                Attack.OWNER: Allowed(),
+            }
+        case Access.OWNER:
+            return {
+                **_BAD_TOKENS,
+                Attack.OTHER_USER: NotFoundAsIfMissing(),
+                Attack.OTHER_CLIENT: NotFoundAsIfMissing(),
+                Attack.USER_TOKEN: _USERS_MAY,
+                Attack.CLIENT_TOKEN: _CLIENTS_MAY,
+                Attack.ADMIN_TOKEN: NotFoundAsIfMissing(),
+                Attack.OWNER: Allowed(),
+            }
+        case Access.CLIENT:
+            return {
+                **_BAD_TOKENS,
+                Attack.OTHER_USER: _ANY_USER_403,
+                Attack.OTHER_CLIENT: NotFoundAsIfMissing(),
+                Attack.USER_TOKEN: Forbidden(),
+                Attack.CLIENT_TOKEN: NotApplicable("clients call this route (OWNER)"),
+                Attack.ADMIN_TOKEN: Forbidden(),
+                Attack.OWNER: Allowed(),
+            }
+        case Access.ADMIN:
+            return {
+                **_BAD_TOKENS,
+                Attack.OTHER_USER: _ANY_USER_403,
+                Attack.OTHER_CLIENT: NotApplicable(
+                    "every client's token is refused (CLIENT_TOKEN)"
+                ),
+                Attack.USER_TOKEN: Forbidden(),
+                Attack.CLIENT_TOKEN: Forbidden(),
+                Attack.ADMIN_TOKEN: NotApplicable("admins call this route (OWNER)"),
+                Attack.OWNER: Allowed(),
+            }
+        case Access.STRIPE:
+            signed = NotApplicable("Stripe signs; see the webhook tests below")
+            return _every_attack(signed) | {
+                Attack.NO_TOKEN: BadSignature(),
+                Attack.USER_TOKEN: BadSignature(),
+                Attack.CLIENT_TOKEN: BadSignature(),
+                Attack.ADMIN_TOKEN: BadSignature(),
+                Attack.OWNER: Allowed(),  # the sample delivery, signed with our secret
+            }
+
+
+# ---- the scene: a user's booking, a partner app's booking for its user, a statement ------
+
+
+@dataclass(frozen=True)
+class Scene:
+    user_token: str  # the demo user, owner of `user_booking`
+    other_user_token: str
+    deactivated_token: str
+    admin_token: str
+    partner_token: str  # the demo partner app, which booked `client_booking` for its user
+    rival_token: str  # another app, which maps the same person as RIVAL_EXTERNAL_ID
+    user_booking: str
+    client_booking: str
+    days: tuple[str, str]  # a date range covering both bookings
+
+    def booking(self, attack: Attack) -> str:
+        """The booking an attack aims at: the partner's for another client, else the user's."""
+        return self.client_booking if attack == Attack.OTHER_CLIENT else self.user_booking
+
+
+def deactivated_user_token() -> str:
+    """The token of a user who has since been deactivated."""
+    user = accounts.register_user("gone@example.com", "gone-password", "Gone", "Away")
+    token = accounts.issue_token(user.id)
+    table.client().update_item(
+        TableName=table.table_name(),
+        Key=table.to_dynamo({"pk": f"USER#{user.id}", "sk": "USER"}),
+        UpdateExpression="SET is_active = :no",
+        ExpressionAttributeValues=table.to_dynamo({":no": False}),
+    )
+    return token
+
+
+# Built by the first test that needs it, then kept: every later test starts from the tables as
+# the scene left them, put back item by item (conftest's `table` would make the tables again
+# and load the demo data again, about two seconds a test, for some two hundred cases).
+_SAVED: dict[str, Any] = {}
+
+
+def _items(client: Any, name: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": name, "ConsistentRead": True}
+    while True:
+        page = client.scan(**kwargs)
+        items += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _put_back(client: Any, name: str, keys: list[str], saved: list[dict[str, Any]]) -> None:
+    """Make table `name` hold exactly the `saved` items again."""
+
+    def key(item: dict[str, Any]) -> str:
+        return json.dumps({k: item[k] for k in keys}, sort_keys=True)
+
+    wanted = {key(item): item for item in saved}
+    current = {key(item): item for item in _items(client, name)}
+    writes = [{"DeleteRequest": {"Key": json.loads(k)}} for k in current.keys() - wanted.keys()]
+    writes += [
+        {"PutRequest": {"Item": item}}
+        for k, item in wanted.items()
+        if json.dumps(current.get(k), sort_keys=True) != json.dumps(item, sort_keys=True)
+    ]
+    for first in range(0, len(writes), 25):
+        client.batch_write_item(RequestItems={name: writes[first : first + 25]})
+
+
+def _tables() -> dict[str, list[str]]:
+    """Each of the template's tables by name, with its key attributes."""
+    template = load_template()
+    return {
+        template.table_name(logical_id): [k["AttributeName"] for k in properties["KeySchema"]]
+        for logical_id, properties in template.tables.items()
+    }
+
+
+@pytest.fixture(name="table")
+def scene_tables(dynamodb: EmbeddedDynamoDB) -> None:
+    """conftest's `table` (empty tables) until the scene is built; then the scene's tables."""
+    from booking_core.settings import get_settings
+
+    if "items" not in _SAVED:
+        reset_tables(dynamodb.endpoint_url, load_template(), REGION)
+    get_settings.cache_clear()
+    if "items" in _SAVED:
+        for name, keys in _tables().items():
+            _put_back(table.client(), name, keys, _SAVED["items"][name])
+
+
+@pytest.fixture
+def scene(call: Call, demo: dict[str, Any]) -> Scene:
+    """The demo data, plus: one person mapped by both partner apps, a booking the partner made
+    for them, and a statement of the partner's for a closed month."""
+    if "scene" not in _SAVED:
+        _SAVED["scene"] = build_scene(call, demo)
+        client = table.client()
+        _SAVED["items"] = {name: _items(client, name) for name in _tables()}
+    built: Scene = _SAVED["scene"]
+    return built
+
+
+def build_scene(call: Call, demo: dict[str, Any]) -> Scene:
+    partner, rival = demo["clients"]
+    person = {"email": "victim@example.com", "first_name": "Vic", "last_name": "Tim"}
+    for client, external_id in ((partner, VICTIM_EXTERNAL_ID), (rival, RIVAL_EXTERNAL_ID)):
+        registered = call(
+            "register_client_user",
+            token=client["token"],
+            body={"external_id": external_id, **person},
+        )
+        assert registered.status in (200, 201), registered.raw_body
+    day = local_day(6)
+    booked = call(
+        "create_booking",
+        token=partner["token"],
+        headers={"X-User-External-ID": VICTIM_EXTERNAL_ID},
+        body={
+            "resource_external_id": partner["resource_external_id"],
+            "start_datetime": at(day, "14:00"),
+            "end_datetime": at(day, "15:30"),
+        },
+    )
+    assert booked.status == 201, booked.raw_body
+    commission_store.save_statement(
+        commission_store.Statement(
+            client_id=partner["id"],
+            client_name=partner["name"],
+            period=STATEMENT_PERIOD,
+            currency="EUR",
+            bookings_count=1,
+            gross_amount=Decimal("37.50"),
+            commission_amount=Decimal("3.75"),
+            lines_count=1,
+            created_at=datetime(2025, 11, 1, 3, tzinfo=UTC),
+        )
+    )
+    commission_store.mark_aggregated(STATEMENT_PERIOD, 1, datetime(2025, 11, 1, 3, tzinfo=UTC))
+    return Scene(
+        user_token=demo["users"][0]["token"],
+        other_user_token=demo["users"][1]["token"],
+        deactivated_token=deactivated_user_token(),
+        admin_token=demo["admin"]["token"],
+        partner_token=partner["token"],
+        rival_token=rival["token"],
+        user_booking=demo["bookings"][0]["id"],
+        client_booking=booked.json["id"],
+        days=(local_day(0, weekday=False).isoformat(), day.isoformat()),
+    )
+
+
+def credentials(scene: Scene, access: Access, attack: Attack) -> dict[str, Any]:
+    """call() arguments that present the attacker's credentials."""
+    match attack:
+        case Attack.NO_TOKEN:
+            return {"token": None}
+        case Attack.MALFORMED:
+            return {"authorization": "Basic ZGVtb0BleGFtcGxlLmNvbTpkZW1vLXBhc3N3b3Jk"}
+        case Attack.UNKNOWN_TOKEN:
+            return {"token": secrets.token_hex(20)}
+        case Attack.DEACTIVATED:
+            return {"token": scene.deactivated_token}
+        case Attack.OTHER_USER:
+            return {"token": scene.other_user_token}
+        case Attack.OTHER_CLIENT:
+            # The rival app, acting for its own mapping of the partner's user.
+            return {
+                "token": scene.rival_token,
+                "headers": {"X-User-External-ID": RIVAL_EXTERNAL_ID},
+            }
+        case Attack.USER_TOKEN:
+            return {"token": scene.user_token}
+        case Attack.CLIENT_TOKEN:
+            return {"token": scene.partner_token}
+        case Attack.ADMIN_TOKEN:
+            return {"token": scene.admin_token}
+        case Attack.OWNER:
+            if access in (Access.CLIENT, Access.CLIENT_FORM):
+                return {"token": scene.partner_token}
+            if access == Access.ADMIN:
+                return {"token": scene.admin_token}
+            if access == Access.STRIPE:
+                return {}  # the sample delivery as Stripe signs it
+            return {"token": scene.user_token}
+
+
+# ---- the matrix: one row per route (two for availability's two forms) --------------------
+
+Aim = Callable[[Scene, Attack], dict[str, Any]]
+
+
+def _nothing(scene: Scene, attack: Attack) -> dict[str, Any]:
+    return {}
+
+
+def _at_booking(scene: Scene, attack: Attack) -> dict[str, Any]:
+    return {"path": {"booking_id": scene.booking(attack)}}
+
+
+def _at_missing_booking(scene: Scene) -> dict[str, Any]:
+    return {"path": {"booking_id": str(uuid.uuid4())}}
+
+
+def _query(**values: str) -> Aim:
+    return lambda scene, attack: {"query": values}
+
+
+def _days(**values: str) -> Aim:
+    return lambda scene, attack: {
+        "query": {"start_date": scene.days[0], "end_date": scene.days[1], **values}
+    }
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # as template.yaml writes it
+    event: str  # the sample event sent, varied by `aim`
+    access: Access
+    aim: Aim = _nothing  # path, query, body or headers that point the request at the victim
+    missing: Callable[[Scene], dict[str, Any]] | None = None  # ... at nothing that exists
+    # What the rightful caller sees and others must not (Hidden): an id, given the attack.
+    marker: Callable[[Scene, Attack], str] | None = None
+    needs_stripe: bool = False
+    form: str = ""
+    overrides: dict[Attack, Expectation] = field(default_factory=dict)
+
+    @property
+    def route(self) -> tuple[str, str]:
+        return self.method, self.path
+
+    @property
+    def expected(self) -> dict[Attack, Expectation]:
+        return _by_access(self.access) | self.overrides
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}{f' ({self.form})' if self.form else ''}"
+
+
+def _booking_marker(scene: Scene, attack: Attack) -> str:
+    return scene.booking(attack)
+
+
+_PER_CLIENT_IDS = NotApplicable(
+    "ids are per client: the rival registering the partner's id makes its own mapping "
+    "(test_client_api)"
+)
+
+MATRIX: list[Row] = [
+    Row("POST", "/api/v1/api-token-auth", "obtain_token", Access.ANYONE),
+    Row("GET", "/api/v1/venues", "list_venues", Access.ANYONE),
+    Row("GET", "/api/v1/venues/{venue_id}", "get_venue", Access.ANYONE),
+    Row("GET", "/api/v1/resources", "list_resources", Access.ANYONE),
+    Row("GET", "/api/v1/resources/{resource_id}", "get_resource", Access.ANYONE),
+    Row(
+        "GET",
+        "/api/v1/resources/availability",
+        "get_availability",
+        Access.ANYONE_TOKEN_READ,
+        aim=_days(resource_id="1"),
+        marker=_booking_marker,
+        form="by resource_id",
+    ),
+    Row(
+        "GET",
+        "/api/v1/resources/availability",
+        "get_availability",
+        Access.CLIENT_FORM,
+        aim=_days(resource_external_id="demo-court-1"),
+        form="by resource_external_id",
+    ),
+    Row(
+        "GET",
+        "/api/v1/resources/{resource_id}/availability",
+        "get_availability_by_path",
+        Access.ANYONE_TOKEN_READ,
+        aim=_days(),
+        marker=_booking_marker,
+    ),
+    Row(
+        "POST",
+        "/api/v1/bookings",
+        "create_booking",
+        Access.USER_OR_CLIENT,
+        # The rival names the partner's id for the user: not one it has mapped.
+        aim=lambda scene, attack: (
+            {"headers": {"X-User-External-ID": VICTIM_EXTERNAL_ID}}
+            if attack == Attack.OTHER_CLIENT
+            else {}
+        ),
+        overrides={
+            Attack.OTHER_USER: NotApplicable(
+                "a booking is always the caller's: a user's token ignores the user headers "
+                "(test_client_bookings)"
+            ),
+            Attack.OTHER_CLIENT: Rejected(
+                "error", f"No user found with external_id: {VICTIM_EXTERNAL_ID}"
+            ),
+            Attack.ADMIN_TOKEN: NotApplicable("a booking is always the caller's"),
+            Attack.OWNER: Allowed(201),
+        },
+    ),
+    Row(
+        "GET",
+        "/api/v1/bookings",
+        "list_bookings",
+        Access.USER_OR_CLIENT,
+        marker=_booking_marker,
+    ),
+    Row(
+        "GET",
+        "/api/v1/bookings/{booking_id}",
+        "get_booking",
+        Access.OWNER,
+        aim=_at_booking,
+        missing=_at_missing_booking,
+    ),
+    Row(
+        "POST",
+        "/api/v1/bookings/{booking_id}/cancel",
+        "cancel_booking",
+        Access.OWNER,
+        aim=_at_booking,
+        missing=_at_missing_booking,
+    ),
+    Row(
+        "POST",
+        "/api/v1/bookings/{booking_id}/create-payment-intent",
+        "create_payment_intent",
+        Access.OWNER,
+        aim=_at_booking,
+        missing=_at_missing_booking,
+        needs_stripe=True,
+    ),
+    Row(
+        "POST",
+        "/api/v1/bookings/{booking_id}/payment",
+        "pay_booking",
+        Access.OWNER,
+        aim=_at_booking,
+        missing=_at_missing_booking,
+        needs_stripe=True,
+    ),
+    Row(
+        "POST",
+        "/webhooks/stripe",
+        "stripe_webhook",
+        Access.STRIPE,
+        # Every attempt but the control comes without Stripe's signature.
+        aim=lambda scene, attack: (
+            {} if attack == Attack.OWNER else {"headers": {"Stripe-Signature": ""}}
+        ),
+        needs_stripe=True,
+    ),
+    Row(
+        "POST",
+        "/api/v1/client/users/register",
+        "register_client_user",
+        Access.CLIENT,
+        overrides={Attack.OTHER_CLIENT: _PER_CLIENT_IDS, Attack.OWNER: Allowed(201)},
+    ),
+    Row(
+        "GET",
+        "/api/v1/client/users/lookup",
+        "lookup_client_user",
+        Access.CLIENT,
+        aim=_query(external_id=VICTIM_EXTERNAL_ID),
+        missing=lambda scene: {"query": {"external_id": "nobody-999"}},
+    ),
+    Row(
+        "GET",
+        "/api/v1/client/users/mappings",
+        "list_client_user_mappings",
+        Access.CLIENT,
+        marker=lambda scene, attack: VICTIM_EXTERNAL_ID,
+        overrides={Attack.OTHER_CLIENT: Hidden()},
+    ),
+    Row(
+        "POST",
+        "/api/v1/client/resources/register",
+        "register_client_resource",
+        Access.CLIENT,
+        overrides={Attack.OTHER_CLIENT: _PER_CLIENT_IDS, Attack.OWNER: Allowed(201)},
+    ),
+    Row(
+        "GET",
+        "/api/v1/client/resources/lookup",
+        "lookup_client_resource",
+        Access.CLIENT,
+        aim=_query(external_id="demo-court-1"),
+        missing=lambda scene: {"query": {"external_id": "nobody-court"}},
+    ),
+    Row(
+        "POST",
+        "/api/v1/client/venues/register",
+        "register_client_venue",
+        Access.CLIENT,
+        overrides={Attack.OTHER_CLIENT: _PER_CLIENT_IDS, Attack.OWNER: Allowed(201)},
+    ),
+    Row(
+        "GET",
+        "/api/v1/client/venues/lookup",
+        "lookup_client_venue",
+        Access.CLIENT,
+        aim=_query(external_id="demo-venue-munich"),
+        missing=lambda scene: {"query": {"external_id": "nobody-venue"}},
+    ),
+    Row(
+        "GET",
+        "/api/v1/venues/resources",
+        "list_venue_resources",
+        Access.CLIENT,
+        aim=_query(venue_external_id="demo-venue-munich"),
+        missing=lambda scene: {"query": {"venue_external_id": "nobody-venue"}},
+    ),
+    Row(
+        "GET",
+        "/api/v1/client/commissions",
+        "list_commission_statements",
+        Access.CLIENT,
+        marker=lambda scene, attack: STATEMENT_PERIOD,
+        overrides={Attack.OTHER_CLIENT: Hidden()},
+    ),
+    Row(
+        "GET",
+        "/api/v1/client/commissions/{period}",
+        "get_commission_statement",
+        Access.CLIENT,
+        aim=lambda scene, attack: {"path": {"period": STATEMENT_PERIOD}},
+        missing=lambda scene: {"path": {"period": "2001-01"}},
+    ),
+    Row(
+        "GET",
+        "/api/v1/admin/commissions/{period}/export",
+        "export_commission_statements",
+        Access.ADMIN,
+        aim=lambda scene, attack: {"path": {"period": STATEMENT_PERIOD}},
+    ),
+]
+
+
+def cases(*kinds: type) -> list[Any]:
+    """(row, attack) pairs whose expectation is one of `kinds`, with readable ids."""
+    return [
+        pytest.param(row, attack, id=f"{row} | {attack}")
+        for row in MATRIX
+        for attack, expectation in row.expected.items()
+        if isinstance(expectation, kinds)
+    ]
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def snapshot() -> list[dict[str, Any]]:
+    """Every item of the booking table (not the rate-limit or idempotency tables), in order."""
+    items = _items(table.client(), table.table_name())
+    return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
+
+
+def stored_data() -> str:
+    """The booking table as text, less the local stack's summary of its demo data (which
+    keeps the demo's published tokens and passwords to print them; it exists only locally)."""
+    return json.dumps([item for item in snapshot() if item["pk"]["S"] != "LOCAL#DEMO"])
+
+
+def attempt(
+    call: Call, scene: Scene, row: Row, attack: Attack, aim: dict[str, Any] | None = None
+) -> Reply:
+    """The row's sample event aimed at the victim (or at `aim`), with the attacker's
+    credentials."""
+    arguments = credentials(scene, row.access, attack)
+    target = row.aim(scene, attack) if aim is None else aim
+    headers = {**arguments.pop("headers", {}), **target.pop("headers", {})}
+    return call(row.event, **arguments, **target, headers=headers or None)
+
+
+def without_instance(reply: Reply) -> dict[str, Any]:
+    body: dict[str, Any] = reply.json
+    return {k: v for k, v in body.items() if k != "instance"}
+
+
+@pytest.fixture
+def stripe_ready(payments_env: Any) -> Any:
+    stripe_gateway.reset_client()
+    yield payments_env
+    stripe_gateway.reset_client()
+
+
+def prepare(row: Row, request: pytest.FixtureRequest) -> None:
+    if row.needs_stripe:
+        request.getfixturevalue("stripe_ready")
+
+
+# ---- the matrix covers the template ------------------------------------------------------
+
+
+def test_the_matrix_has_a_row_for_every_route_of_the_template():
+    # Given the routes template.yaml serves
+    template_routes = {(route.method.upper(), route.path) for route in load_template().routes}
+    # When they are compared with the matrix's rows
+    matrix_routes = {row.route for row in MATRIX}
+    # Then each route has a row, and no row names a route that is gone
+    assert template_routes - matrix_routes == set(), "routes without authorization cases"
+    assert matrix_routes - template_routes == set(), "rows for routes the template lacks"
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=str)
+def test_every_row_says_what_each_attack_gets(row: Row):
+    # Given a row of the matrix
+    # When its expectations are listed
+    expected = row.expected
+    # Then every attack has one, and each case that needs a target or a marker has it
+    assert set(expected) == set(Attack)
+    for expectation in expected.values():
+        if isinstance(expectation, NotFoundAsIfMissing):
+            assert row.missing is not None
+        if isinstance(expectation, Hidden):
+            assert row.marker is not None
+
+
+# ---- the attempts --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("row", "attack"), cases(Unauthenticated))
+def test_an_unauthenticated_attempt_is_a_401_asking_for_a_token_and_changes_nothing(
+    call: Call, scene: Scene, row: Row, attack: Attack, request: pytest.FixtureRequest
+):
+    # Given the scene, and the table as it is
+    prepare(row, request)
+    expectation = row.expected[attack]
+    assert isinstance(expectation, Unauthenticated)
+    before = snapshot()
+    # When the route is called without a valid token
+    reply = attempt(call, scene, row, attack)
+    # Then 401 asks for a token, with the seed API's sentence, and nothing changed
+    assert reply.status == 401, reply.raw_body
+    assert reply.headers["WWW-Authenticate"] == "Token"
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert reply.json["detail"] == expectation.detail
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("row", "attack"), cases(Forbidden))
+def test_a_token_of_the_wrong_kind_is_a_403_and_changes_nothing(
+    call: Call, scene: Scene, row: Row, attack: Attack, request: pytest.FixtureRequest
+):
+    # Given the scene, and the table as it is
+    prepare(row, request)
+    before = snapshot()
+    # When a route for another kind of caller is called with this token
+    reply = attempt(call, scene, row, attack)
+    # Then 403 with the seed API's sentence, and nothing changed
+    assert reply.status == 403, reply.raw_body
+    assert reply.json["detail"] == FORBIDDEN
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("row", "attack"), cases(NotFoundAsIfMissing))
+def test_someone_elses_object_is_not_found_exactly_as_a_missing_one_and_changes_nothing(
+    call: Call, scene: Scene, row: Row, attack: Attack, request: pytest.FixtureRequest
+):
+    # Given an object of another user or client, and the table as it is
+    prepare(row, request)
+    assert row.missing is not None
+    before = snapshot()
+    # When the attacker names it, and then something that does not exist at all
+    reply = attempt(call, scene, row, attack)
+    missing = attempt(call, scene, row, attack, aim=row.missing(scene))
+    # Then both are the same 404, so nothing tells them apart, and nothing changed
+    assert reply.status == 404, reply.raw_body
+    assert missing.status == 404, missing.raw_body
+    assert without_instance(reply) == without_instance(missing)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("row", "attack"), cases(Hidden))
+def test_someone_elses_objects_are_left_out_of_what_a_caller_sees(
+    call: Call, scene: Scene, row: Row, attack: Attack, request: pytest.FixtureRequest
+):
+    # Given another party's object, and the table as it is
+    prepare(row, request)
+    assert row.marker is not None
+    hidden = row.marker(scene, attack)
+    before = snapshot()
+    # When the attacker lists or looks at what it may see
+    reply = attempt(call, scene, row, attack)
+    # Then the answer is a 200 without a trace of that object, and nothing changed
+    assert reply.status == 200, reply.raw_body
+    assert hidden not in reply.raw_body
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("row", "attack"), cases(Rejected))
+def test_a_client_naming_what_only_another_client_mapped_gets_the_seeds_400(
+    call: Call, scene: Scene, row: Row, attack: Attack, request: pytest.FixtureRequest
+):
+    # Given the partner's own id for a user or a court, and the table as it is
+    prepare(row, request)
+    expectation = row.expected[attack]
+    assert isinstance(expectation, Rejected)
+    before = snapshot()
+    # When the rival names it
+    reply = attempt(call, scene, row, attack)
+    # Then it is unknown to the rival, in the seed's words, and nothing changed
+    assert reply.status == 400, reply.raw_body
+    message = reply.json[expectation.member]
+    assert message in (expectation.message, [expectation.message])
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("row", "attack"), cases(BadSignature))
+def test_the_webhook_takes_no_token_in_place_of_stripes_signature(
+    call: Call, scene: Scene, row: Row, attack: Attack, request: pytest.FixtureRequest
+):
+    # Given Stripe's delivery of the demo booking's payment, without its signature
+    prepare(row, request)
+    before = snapshot()
+    # When it comes with a token (or nothing) instead
+    reply = attempt(call, scene, row, attack)
+    # Then it is refused and the booking is not paid: nothing changed
+    assert reply.status == 400, reply.raw_body
+    assert reply.json["type"] == "/errors/invalid-signature"
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("row", "attack"), cases(Allowed))
+def test_the_rightful_caller_gets_through_with_the_same_request(
+    call: Call, scene: Scene, row: Row, attack: Attack, request: pytest.FixtureRequest
+):
+    # Given the scene (the control: the refusals above are about who asks, not what)
+    prepare(row, request)
+    expectation = row.expected[attack]
+    assert isinstance(expectation, Allowed)
+    # When the route is called by whoever may call it (anyone, for a public route)
+    reply = attempt(call, scene, row, attack)
+    # Then it succeeds, and shows the caller's own object where others see none
+    assert reply.status == expectation.status, reply.raw_body
+    if row.marker is not None and attack == Attack.OWNER:
+        assert row.marker(scene, attack) in reply.raw_body
+
+
+# ---- Stripe's signature ------------------------------------------------------------------
+
+
+@pytest.fixture
+def payment_event(scene: Scene, demo: dict[str, Any]) -> dict[str, Any]:
+    """payment_intent.succeeded for the demo user's booking, for its full price."""
+    total = Decimal(demo["bookings"][0]["total_price"])
+    intent = {
+        "id": "pi_authorization_test_0001",
+        "object": "payment_intent",
+        "status": "succeeded",
+        "amount": int(total * 100),
+        "currency": "eur",
+        "metadata": {"booking_id": scene.user_booking},
+    }
+    return stripe_event("payment_intent.succeeded", intent)
+
+
+def _booking_status(booking_id: str) -> str:
+    item = table.get_item(f"BOOKING#{booking_id}", "BOOKING", consistent=True)
+    assert item is not None
+    return str(item["status"])
+
+
+def _forged(event: dict[str, Any], secret: str, forgery: str) -> dict[str, Any]:
+    body = json.dumps(event)
+    match forgery:
+        case "signed with another secret":
+            signature = sign(body, "whsec_" + secrets.token_hex(16))
+        case "body changed after signing":
+            signature = sign(json.dumps({**event, "id": "evt_signed_original"}), secret)
+        case "only a v0 (test-mode scheme) signature":
+            signature = sign(body, secret).replace("v1=", "v0=")
+        case "a valid signature of our secret, but for the wrong timestamp":
+            moment = int(time.time())
+            signature = sign(body, secret, moment).replace(f"t={moment}", f"t={moment + 1}")
+        case _:
+            raise AssertionError(forgery)
+    return webhook_delivery(event, None, signature=signature)
+
+
+# Unsigned, garbage, a wrong v1 and a stale signature: test_payments.py.
+FORGERIES = [
+    "signed with another secret",
+    "body changed after signing",
+    "only a v0 (test-mode scheme) signature",
+    "a valid signature of our secret, but for the wrong timestamp",
+]
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
+def test_a_forged_webhook_delivery_is_refused_and_changes_nothing(
+    invoke: Invoke, stripe_ready: Any, payment_event: dict[str, Any], forgery: str
+):
+    # Given a delivery that would pay the demo user's booking, and the table as it is
+    delivery = _forged(payment_event, stripe_ready.webhook_secret, forgery)
+    before = snapshot()
+    # When it arrives with a signature our secret did not make for this body and time
+    response = invoke("StripeWebhookFunction", delivery)
+    # Then it is refused, and nothing changed: the booking is still pending
+    assert response["statusCode"] == 400, response["body"]
+    assert json.loads(response["body"])["type"] == "/errors/invalid-signature"
+    assert snapshot() == before
+
+
+def test_the_same_delivery_signed_with_our_secret_pays_the_booking(
+    invoke: Invoke, stripe_ready: Any, payment_event: dict[str, Any], scene: Scene
+):
+    # Given the delivery the forgeries above imitate (the control)
+    delivery = webhook_delivery(payment_event, stripe_ready.webhook_secret)
+    # When it arrives signed with our secret
+    response = invoke("StripeWebhookFunction", delivery)
+    # Then it is applied
+    assert response["statusCode"] == 200, response["body"]
+    assert _booking_status(scene.user_booking) == "paid"
+
+
+# ---- secrets at rest ---------------------------------------------------------------------
+
+
+def test_no_token_is_stored_only_its_sha256(call: Call, scene: Scene, demo: dict[str, Any]):
+    # Given every demo token, the deactivated user's, and a token just issued at login
+    user = demo["users"][0]
+    login = call("obtain_token", body={"username": user["email"], "password": user["password"]})
+    issued = [
+        login.json["token"],
+        scene.deactivated_token,
+        demo["admin"]["token"],
+        *(u["token"] for u in demo["users"]),
+        *(c["token"] for c in demo["clients"]),
+    ]
+    # When the whole table is read
+    dump = stored_data()
+    # Then no token appears in it, and each is found under its hash (a key lookup, see
+    # services.accounts.principal_for_token: nothing compares a token itself)
+    for token in issued:
+        assert token not in dump
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        assert table.get_item(f"TOKEN#{digest}", "TOKEN") is not None
+
+
+def test_no_password_is_stored(call: Call, scene: Scene, demo: dict[str, Any]):
+    # Given the demo users' and the admin's passwords
+    passwords = [u["password"] for u in demo["users"]] + [
+        demo["admin"]["password"],
+        "gone-password",
+    ]
+    # When the whole table is read
+    dump = stored_data()
+    # Then none of them appears; what is kept is an scrypt hash
+    for password in passwords:
+        assert password not in dump
+    assert '"scrypt$' in dump
