@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -18,6 +19,7 @@ from booking_core.http.schemas import (
 from booking_core.rules.model import PeakWindow, WeeklyWindow
 from booking_core.services import accounts, bookings, clients
 from booking_core.store import catalogue, table
+from booking_core.store import clients as client_store
 
 DEMO_USERS = (
     {
@@ -45,6 +47,8 @@ DEMO_CLIENTS = (
         "contact_email": "payouts@partner.example",
         "resource_external_id": "demo-court-1",
         "venue_external_id": "demo-venue-munich",
+        # Its own rate limit per window, above the default for tokens.
+        "rate_limit_requests": "600",
     },
     {
         "name": "Other Partner App",
@@ -203,6 +207,10 @@ def _create_demo_data(now: datetime) -> dict[str, Any]:
             demo["contact_email"],
             token=demo["token"],
         )
+        if "rate_limit_requests" in demo:
+            own_limit = int(demo["rate_limit_requests"])
+            client = dataclasses.replace(client, rate_limit_requests=own_limit)
+            client_store.save_client(client)
         acting = Principal(kind=PrincipalKind.CLIENT, user_id=client.service_user_id, client=client)
         clients.register_resource(
             acting,

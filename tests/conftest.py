@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 
 REGION = "eu-central-1"
 _ENVIRONMENT_BEFORE: dict[str, str] = {}
+# The suite sends many requests with one token from one address: limits no test reaches.
+# Tests of the limits themselves lower them (tests/integration/test_rate_limits.py).
+UNREACHED_RATE_LIMITS = {
+    "RATE_LIMIT_REQUESTS": "1000000",
+    "RATE_LIMIT_ANONYMOUS_REQUESTS": "1000000",
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -35,6 +41,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _ENVIRONMENT_BEFORE.update(os.environ)
     os.environ.update(
         lambda_environment(load_template(), dynamodb_endpoint_url=None, region=REGION)
+        | UNREACHED_RATE_LIMITS
     )
 
 
@@ -51,7 +58,7 @@ def dynamodb() -> Iterator[EmbeddedDynamoDB]:
         load_template(), dynamodb_endpoint_url=embedded.endpoint_url, region=REGION
     )
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in (environment | DUMMY_CREDENTIALS).items():
+        for name, value in (environment | DUMMY_CREDENTIALS | UNREACHED_RATE_LIMITS).items():
             patch.setenv(name, value)
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "PUBLIC_BASE_URL"):
             patch.delenv(name, raising=False)

@@ -16,4 +16,4 @@ def cancel_booking(request: Request) -> Response:
     return json_response(200, views.booking_view(booking, now))
 
 
-handler = endpoint(cancel_booking)
+handler = endpoint(cancel_booking, idempotent=True)

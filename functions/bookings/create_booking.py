@@ -15,4 +15,4 @@ def create_booking(request: Request) -> Response:
     return json_response(201, views.booking_view(booking, now))
 
 
-handler = endpoint(create_booking)
+handler = endpoint(create_booking, idempotent=True)

@@ -20,4 +20,4 @@ def register_user(request: Request) -> Response:
     return json_response(status, views.user_registration_view(registration))
 
 
-handler = endpoint(register_user)
+handler = endpoint(register_user, idempotent=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from local.process import StackDidNotStart, StackProcess, start_stack_process
 from local.stack import GOODBYE
+from tests.conftest import UNREACHED_RATE_LIMITS
 
 E2E_DIR = Path(__file__).parent
 
@@ -24,7 +26,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
     """The running stack: `.base_url` and `.demo` (its demo.json, with the demo users' tokens)."""
     try:
-        stack = start_stack_process(tmp_path_factory.mktemp("local-state"))
+        # The tests share a few tokens and one address: limits they never reach.
+        stack = start_stack_process(
+            tmp_path_factory.mktemp("local-state"), env=os.environ | UNREACHED_RATE_LIMITS
+        )
     except StackDidNotStart as error:
         pytest.fail(str(error))
     yield stack

@@ -49,9 +49,10 @@ def test_availability_for_one_day_and_for_31_days_takes_the_same_three_reads(
         "get_availability",
         query={"resource_id": "1", "start_date": first.isoformat(), "end_date": last.isoformat()},
     )
-    # Then both are answered with the same three reads: the resource, its slots, its closures
+    # Then both are answered with the same three reads (the resource, its slots, its closures)
+    # after counting the request against the caller's rate limit
     assert (one_day.status, month.status) == (200, 200)
-    assert one_day_calls == dynamodb_calls == ["GetItem", "Query", "Query"]
+    assert one_day_calls == dynamodb_calls == ["UpdateItem", "GetItem", "Query", "Query"]
     # (the three bookings made here, and the demo booking two days ahead)
     assert len(month.json["booked_slots"]) == 4
 
@@ -66,10 +67,12 @@ def test_creating_a_booking_takes_the_same_round_trips_whatever_its_length(
     dynamodb_calls.clear()
     reply = call("create_booking", body={"resource": 1, "start_datetime": at(day, start),
                                          "end_datetime": at(day, end)})  # fmt: skip
-    # Then it costs the same calls: auth (2), resource, hour items, closures, one write
+    # Then it costs the same calls: auth (2), the rate-limit counter, resource, hour items,
+    # closures, one write
     assert reply.status == 201, reply.raw_body
     assert dynamodb_calls == [
-        "GetItem", "GetItem", "GetItem", "BatchGetItem", "Query", "TransactWriteItems",
+        "GetItem", "GetItem", "UpdateItem", "GetItem", "BatchGetItem", "Query",
+        "TransactWriteItems",
     ]  # fmt: skip
 
 

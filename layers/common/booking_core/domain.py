@@ -204,6 +204,7 @@ class Client:
     """A partner app (B2B): books for its own users through its service account's token.
 
     It earns `commission_percent` of the bookings made through it, paid out monthly.
+    `rate_limit_requests` is its own limit per rate-limit window (None: the default for tokens).
     """
 
     id: str
@@ -212,6 +213,7 @@ class Client:
     contact_email: str
     service_user_id: str
     is_active: bool = True
+    rate_limit_requests: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

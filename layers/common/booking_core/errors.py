@@ -11,7 +11,10 @@ __all__ = [
     "BookingRuleViolation",
     "ClientUserNotFound",
     "DomainError",
+    "IdempotencyKeyReused",
+    "IdempotentRequestInProgress",
     "InvalidCredentials",
+    "InvalidIdempotencyKey",
     "InvalidRequest",
     "InvalidWebhookSignature",
     "MalformedBody",
@@ -21,6 +24,7 @@ __all__ = [
     "PaymentProviderUnavailable",
     "PaymentRejected",
     "PermissionDenied",
+    "RateLimited",
     "ServiceBusy",
     "Unauthenticated",
     "UserIdentificationRequired",
@@ -148,3 +152,25 @@ class ClientUserNotFound(DomainError):
             else f"No user found with id: {user_id}"
         )
         super().__init__(self.message)
+
+
+class RateLimited(DomainError):
+    """The caller has used up its requests for this rate-limit window."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("Rate limit exceeded")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class InvalidIdempotencyKey(DomainError):
+    """An Idempotency-Key header that is empty, too long or not printable ASCII."""
+
+
+class IdempotencyKeyReused(DomainError):
+    """The caller sent this Idempotency-Key to this endpoint before, with another request."""
+
+
+class IdempotentRequestInProgress(DomainError):
+    """The first request with this Idempotency-Key is still running; retry in a moment."""
+
+    retry_after_seconds = 1

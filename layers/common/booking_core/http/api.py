@@ -4,6 +4,10 @@ API Gateway has already routed the request to the one function that serves its p
 method, so a handler needs no router: `handler = endpoint(create_booking)` turns
 `create_booking(request) -> Response` into a Lambda handler. (Powertools' resolver would route
 again, and it keeps the current event on a class shared by the whole process.)
+
+Every endpoint is rate limited (`http.rate_limits`) unless it says otherwise (Stripe's
+webhook); `endpoint(create_booking, idempotent=True)` also honours `Idempotency-Key`
+(`http.idempotency`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,8 +31,10 @@ from booking_core.errors import (
     InvalidRequest,
     MalformedBody,
     NotFound,
+    RateLimited,
 )
 from booking_core.http.problems import PROBLEM_CONTENT_TYPE, Problem, problem_for
+from booking_core.http.rate_limits import RATE_LIMIT_HEADER, RateLimit, count_request
 from booking_core.observability import count, flush_metrics, logger, traced
 from booking_core.settings import get_settings
 
@@ -49,6 +55,9 @@ class Request:
     body: str | None
     stage_path: str  # the path as the client sent it, with the stage prefix when there is one
     source_ip: str | None = None
+    # What has been worked out about this request once, for the rest of its handling (the
+    # caller's principal: see http.auth.optional_principal).
+    resolved: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> Request:
@@ -69,6 +78,11 @@ class Request:
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
+
+    @property
+    def idempotency_key(self) -> str | None:
+        """The `Idempotency-Key` header as sent (validated by the endpoints that honour it)."""
+        return self.header("Idempotency-Key")
 
 
 @dataclass(frozen=True)
@@ -100,16 +114,37 @@ def problem_response(problem: Problem, request: Request) -> Response:
     )
 
 
-def endpoint(serve: Callable[[Request], Response]) -> LambdaHandler:
-    """The Lambda handler for one endpoint, with logging, metrics and problem responses."""
+def endpoint(
+    serve: Callable[[Request], Response],
+    *,
+    idempotent: bool = False,
+    rate_limited: bool = True,
+) -> LambdaHandler:
+    """The Lambda handler for one endpoint, with logging, metrics and problem responses.
+
+    `rate_limited`: count the request against its caller's limit (429 over it) and answer a
+    RateLimit header, errors included. `idempotent`: honour an Idempotency-Key header.
+    """
 
     def invoke(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         request = Request.from_event(event)
+        booking_id = request.path_parameters.get("booking_id") or request.path_parameters.get("id")
+        if booking_id:
+            logger.append_keys(booking_id=booking_id)
+        rate_limit: RateLimit | None = None
         try:
-            response = serve(request)
-        except BookingRuleViolation as error:
-            count("BookingRejected")
-            response = problem_response(problem_for(error), request)
+            rate_limit = count_request(request) if rate_limited else None
+            if rate_limit is not None and rate_limit.exceeded:
+                # Over the limit: the endpoint's own work does not run.
+                raise RateLimited(retry_after_seconds=rate_limit.reset_seconds)
+            if idempotent and request.idempotency_key is not None and _idempotency_on():
+                # Loaded only for a request that carries the header (Powertools' utility and
+                # jmespath cost a cold start several milliseconds).
+                from booking_core.http.idempotency import respond_once
+
+                response = respond_once(request, context, lambda: answer(serve, request))
+            else:
+                response = answer(serve, request)
         except DomainError as error:
             response = problem_response(problem_for(error), request)
         except Exception as error:
@@ -118,6 +153,10 @@ def endpoint(serve: Callable[[Request], Response]) -> LambdaHandler:
             response = problem_response(problem_for(error), request)
         finally:
             flush_metrics()
+        if rate_limit is not None:
+            response = replace(
+                response, headers={**response.headers, RATE_LIMIT_HEADER: rate_limit.header}
+            )
         return response.to_proxy()
 
     traced_invoke: LambdaHandler | None = None
@@ -133,6 +172,25 @@ def endpoint(serve: Callable[[Request], Response]) -> LambdaHandler:
         return traced_invoke(event, context)
 
     return handler
+
+
+def answer(serve: Callable[[Request], Response], request: Request) -> Response:
+    """`serve`'s response to `request`, every failure turned into a problem response."""
+    try:
+        return serve(request)
+    except BookingRuleViolation as error:
+        count("BookingRejected")
+        return problem_response(problem_for(error), request)
+    except DomainError as error:
+        return problem_response(problem_for(error), request)
+    except Exception as error:
+        # Logged with its traceback for us; the client sees an opaque 500.
+        logger.exception("Unhandled error")
+        return problem_response(problem_for(error), request)
+
+
+def _idempotency_on() -> bool:
+    return get_settings().idempotency_table_name is not None
 
 
 def parse_body[M: BaseModel](request: Request, model: type[M], *, required: bool = True) -> M:

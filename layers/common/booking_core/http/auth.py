@@ -9,6 +9,7 @@ from booking_core.http.api import Request
 from booking_core.services.accounts import principal_for_token
 
 _SCHEMES = ("token", "bearer")
+_PRINCIPAL = "principal"
 
 
 def authenticate(request: Request) -> Principal:
@@ -63,7 +64,26 @@ def _acting(request: Request, principal: Principal, *, required: bool) -> Princi
 
 
 def optional_principal(request: Request) -> Principal | None:
-    """The caller when a token is sent; None for an anonymous request; 401 for a bad token."""
+    """The caller when a token is sent; None for an anonymous request; 401 for a bad token.
+
+    Worked out once per request (the rate limit asks first) and remembered with the request,
+    so the token's items are read once.
+    """
+    outcome: Principal | Unauthenticated | None
+    try:
+        outcome = request.resolved[_PRINCIPAL]
+    except KeyError:
+        try:
+            outcome = _principal_of_header(request)
+        except Unauthenticated as error:
+            outcome = error
+        request.resolved[_PRINCIPAL] = outcome
+    if isinstance(outcome, Unauthenticated):
+        raise Unauthenticated(outcome.detail)
+    return outcome
+
+
+def _principal_of_header(request: Request) -> Principal | None:
     header = request.header("Authorization") or ""
     if not header.strip():
         return None

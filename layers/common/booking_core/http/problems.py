@@ -16,7 +16,10 @@ from booking_core.errors import (
     BookingNotPayable,
     BookingRuleViolation,
     ClientUserNotFound,
+    IdempotencyKeyReused,
+    IdempotentRequestInProgress,
     InvalidCredentials,
+    InvalidIdempotencyKey,
     InvalidRequest,
     InvalidWebhookSignature,
     MalformedBody,
@@ -26,6 +29,7 @@ from booking_core.errors import (
     PaymentProviderUnavailable,
     PaymentRejected,
     PermissionDenied,
+    RateLimited,
     ServiceBusy,
     Unauthenticated,
     UserIdentificationRequired,
@@ -196,6 +200,38 @@ def problem_for(error: Exception) -> Problem:
                 "payment-provider-unavailable",
                 "Service Unavailable",
                 "The payment provider could not be reached; nothing was changed. Please retry.",
+                headers={"Retry-After": str(error.retry_after_seconds)},
+            )
+        case RateLimited():
+            # The payment seed's body, word for word; RateLimit is added to every response.
+            return Problem(
+                429,
+                "too-many-requests",
+                "Too Many Requests",
+                "You have exceeded the rate limit.",
+                headers={"Retry-After": str(error.retry_after_seconds)},
+            )
+        case InvalidIdempotencyKey():
+            message = "The Idempotency-Key header must be 1 to 255 printable ASCII characters."
+            return Problem(
+                400, "invalid-idempotency-key", "Bad Request", message, {"error": message}
+            )
+        case IdempotencyKeyReused():
+            message = "This Idempotency-Key was already used with a different request."
+            return Problem(
+                400, "idempotency-key-reused", "Bad Request", message, {"error": message}
+            )
+        case IdempotentRequestInProgress():
+            message = (
+                "A request with this Idempotency-Key is still being processed. "
+                "Retry once it has finished."
+            )
+            return Problem(
+                409,
+                "idempotent-request-in-progress",
+                "Request in progress",
+                message,
+                {"error": message},
                 headers={"Retry-After": str(error.retry_after_seconds)},
             )
         case InvalidWebhookSignature():

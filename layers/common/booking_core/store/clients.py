@@ -58,6 +58,9 @@ def get_client(client_id: str) -> Client | None:
         contact_email=str(item["contact_email"]),
         service_user_id=str(item["service_user_id"]),
         is_active=bool(item.get("is_active", True)),
+        rate_limit_requests=(
+            None if item.get("rate_limit_requests") is None else int(item["rate_limit_requests"])
+        ),
     )
 
 
