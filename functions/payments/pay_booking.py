@@ -23,9 +23,11 @@ def pay_booking(request: Request) -> Response:
     booking_id = path_uuid(request, "booking_id")
     payment = parse_body(request, PaymentRequest)
     payer = payments.Payer.of(request)
-    result = payments.pay(principal, booking_id, payment, payer, clock.now())
+    result = payments.pay(
+        principal, booking_id, payment, payer, clock.now(), idempotency_key=request.idempotency_key
+    )
     booking_url = absolute_url(request, f"/api/v1/bookings/{booking_id}/")
     return json_response(200, views.payment_view(result, booking_url))
 
 
-handler = endpoint(pay_booking)
+handler = endpoint(pay_booking, idempotent=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,7 @@ EVENT_FUNCTIONS = {
     "aggregate_commissions_by_hand": "AggregateCommissionsFunction",
     "process_outbox_schedule": "OutboxFunction",
     "process_outbox_stream": "OutboxFunction",
+    "expire_holds_schedule": "ExpireHoldsFunction",
 }
 
 KEEP = object()
@@ -77,7 +78,7 @@ def call(demo: dict[str, Any], invoke: Callable[[str, dict[str, Any]], dict[str,
     `body` may be a dict (sent as JSON) or a raw string; `token=None` sends no Authorization,
     `authorization` sends that header as it is;
     `path` replaces path parameters (and the path's last id segment with them); `headers` adds
-    headers (say, X-User-External-ID).
+    headers (say, X-User-External-ID); `source_ip` is the caller's address API Gateway reports.
     """
 
     def send(
@@ -89,6 +90,7 @@ def call(demo: dict[str, Any], invoke: Callable[[str, dict[str, Any]], dict[str,
         authorization: str | None = None,
         path: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        source_ip: str | None = None,
     ) -> Reply:
         event = render_event(
             REPO_ROOT / "events" / f"{name}.json",
@@ -113,6 +115,8 @@ def call(demo: dict[str, Any], invoke: Callable[[str, dict[str, Any]], dict[str,
         for header_name, value in (headers or {}).items():
             event["headers"][header_name] = value
             event["multiValueHeaders"][header_name] = [value]
+        if source_ip is not None:
+            event["requestContext"]["identity"]["sourceIp"] = source_ip
         if path is not None:
             for key, value in path.items():
                 old = event["pathParameters"][key]
@@ -137,3 +141,13 @@ def demo_token(demo: dict[str, Any]) -> str:
 def other_token(demo: dict[str, Any]) -> str:
     token: str = demo["users"][1]["token"]
     return token
+
+
+@pytest.fixture
+def stripe_env(payments_env: Any, demo: dict[str, Any]) -> Iterator[Any]:
+    """The demo data, the Stripe emulator and a capture folder for emails; a fresh Stripe client."""
+    from booking_core.payments import stripe_gateway
+
+    stripe_gateway.reset_client()
+    yield payments_env
+    stripe_gateway.reset_client()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,7 +16,6 @@ from typing import Any
 import pytest
 
 from booking_core import clock
-from booking_core.payments import stripe_gateway
 from booking_core.store import clients as client_store
 from booking_core.store import commissions as commission_store
 from booking_core.store import table
@@ -39,13 +37,6 @@ LATE_OCTOBER = datetime(2025, 10, 31, 23, 59, 30, tzinfo=UTC)
 EARLY_NOVEMBER = datetime(2025, 11, 1, 0, 0, 30, tzinfo=UTC)
 FIRST_RUN = datetime(2025, 11, 1, 3, 0, tzinfo=UTC)
 DECEMBER_RUN = datetime(2025, 12, 1, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def stripe_env(payments_env: Any, demo: dict[str, Any]) -> Iterator[Any]:
-    stripe_gateway.reset_client()
-    yield payments_env
-    stripe_gateway.reset_client()
 
 
 @pytest.fixture

@@ -47,6 +47,8 @@ def test_the_table_has_the_templates_keys_and_billing(table: Table, client: Dyna
         "sk",
         "gsi1pk",
         "gsi1sk",
+        "gsi2pk",
+        "gsi2sk",
     }
 
 
@@ -57,14 +59,20 @@ def test_the_table_has_the_templates_global_secondary_index(
     # When the booking table is described
     description = client.describe_table(TableName=table.name)["Table"]
 
-    # Then gsi1 is there with its keys and full projection
-    [index] = description["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "gsi1"
-    assert index["KeySchema"] == [
+    # Then gsi1 is there with its keys and full projection, and gsi2 (pending holds) with keys
+    gsi1, gsi2 = sorted(description["GlobalSecondaryIndexes"], key=lambda i: i["IndexName"])
+    assert gsi1["IndexName"] == "gsi1"
+    assert gsi1["KeySchema"] == [
         {"AttributeName": "gsi1pk", "KeyType": "HASH"},
         {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
     ]
-    assert index["Projection"] == {"ProjectionType": "ALL"}
+    assert gsi1["Projection"] == {"ProjectionType": "ALL"}
+    assert gsi2["IndexName"] == "gsi2"
+    assert gsi2["KeySchema"] == [
+        {"AttributeName": "gsi2pk", "KeyType": "HASH"},
+        {"AttributeName": "gsi2sk", "KeyType": "RANGE"},
+    ]
+    assert gsi2["Projection"] == {"ProjectionType": "KEYS_ONLY"}
 
 
 def test_time_to_live_is_enabled_on_the_templates_attribute(
@@ -100,7 +108,7 @@ def test_resetting_the_tables_leaves_them_empty_and_still_indexed(
     # Then the table is empty and its index is back
     assert table.scan()["Count"] == 0
     description = client.describe_table(TableName=table.name)["Table"]
-    assert [i["IndexName"] for i in description["GlobalSecondaryIndexes"]] == ["gsi1"]
+    assert sorted(i["IndexName"] for i in description["GlobalSecondaryIndexes"]) == ["gsi1", "gsi2"]
 
 
 def test_concurrent_transactions_on_one_key_let_exactly_one_through(

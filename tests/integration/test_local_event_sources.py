@@ -162,6 +162,7 @@ def test_the_outbox_reads_new_tasks_from_the_booking_tables_stream() -> None:
     )
     assert sorted((s.function_id, s.expression) for s in schedules) == [
         ("AggregateCommissionsFunction", "cron(0 3 1 * ? *)"),
+        ("ExpireHoldsFunction", "rate(1 minute)"),
         ("OutboxFunction", "rate(5 minutes)"),
     ]
 

@@ -17,13 +17,13 @@ from local.events import load_event
 from local.template import REPO_ROOT
 from tests.integration.conftest import Call
 from tests.integration.payments import Invoke, run_outbox
-from tests.integration.test_payments import book, card_payment, pay, stripe_env  # noqa: F401
+from tests.integration.test_payments import book, card_payment, pay
 from tests.unit.notifications.test_mailgun import FakeMailgun, mailgun  # noqa: F401
 
 
 @pytest.fixture
 def via_mailgun(
-    stripe_env: Any,  # noqa: F811
+    stripe_env: Any,
     mailgun: FakeMailgun,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> FakeMailgun:
@@ -78,7 +78,7 @@ def test_a_rejected_email_is_parked_not_retried_forever(
     assert {t.status for t in tasks.tasks_of_booking(booking["id"])} == {"failed"}
 
 
-def test_the_stream_event_starts_the_new_task(call: Call, invoke: Invoke, stripe_env: Any):  # noqa: F811
+def test_the_stream_event_starts_the_new_task(call: Call, invoke: Invoke, stripe_env: Any):
     # Given a paid booking: two new tasks
     booking = book(call)
     assert pay(call, booking["id"], card_payment(37.5)).status == 200
@@ -94,7 +94,7 @@ def test_the_stream_event_starts_the_new_task(call: Call, invoke: Invoke, stripe
     assert statuses[new[1].id] == "pending"
 
 
-def test_a_claimed_task_is_not_taken_by_a_second_worker(call: Call, stripe_env: Any):  # noqa: F811
+def test_a_claimed_task_is_not_taken_by_a_second_worker(call: Call, stripe_env: Any):
     # Given a task one worker has claimed
     booking = book(call)
     assert pay(call, booking["id"], card_payment(37.5)).status == 200

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -28,14 +27,6 @@ from tests.integration.payments import (
     stripe_event,
     webhook_delivery,
 )
-
-
-@pytest.fixture
-def stripe_env(payments_env: Any, demo: dict[str, Any]) -> Iterator[Any]:
-    """The demo data, the Stripe emulator and a capture folder for emails."""
-    stripe_gateway.reset_client()
-    yield payments_env
-    stripe_gateway.reset_client()
 
 
 def book(

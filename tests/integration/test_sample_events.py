@@ -79,3 +79,11 @@ def test_the_aggregation_sample_events_aggregate_last_month(invoke, load_event):
         # Then both aggregated last month, which had no commission lines in the demo data
         assert summary["lines"] == 0
         assert summary["statements_created"] == []
+
+
+def test_the_hold_sweep_sample_event_runs_the_sweep(invoke, load_event):
+    # Given the schedule's sample event, and no pending booking in the demo data
+    # When the hold sweep handles it
+    summary = invoke("ExpireHoldsFunction", load_event("expire_holds_schedule"))
+    # Then it reports that no hold had run out
+    assert summary == {"expired": []}

@@ -63,12 +63,12 @@ def test_create_table_arguments_come_from_the_template_properties() -> None:
     # When the CreateTable request is derived
     request = create_table_request("BookingTable", properties)
 
-    # Then keys, attributes, billing, the GSI and encryption are the template's
+    # Then keys, attributes, billing, the GSIs and encryption are the template's
     assert request["TableName"] == "BookingTable"
     assert request["KeySchema"] == properties["KeySchema"]
     assert request["AttributeDefinitions"] == properties["AttributeDefinitions"]
     assert request["BillingMode"] == "PAY_PER_REQUEST"
-    assert [index["IndexName"] for index in request["GlobalSecondaryIndexes"]] == ["gsi1"]
+    assert [index["IndexName"] for index in request["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2"]
     assert request["SSESpecification"] == {"Enabled": True}
     # TTL and PITR are not CreateTable arguments: they are switched on after creation
     assert "TimeToLiveSpecification" not in request

@@ -132,7 +132,10 @@ def test_the_project_template_gives_handlers_its_table_and_powertools_settings()
     assert template.environment["POWERTOOLS_METRICS_NAMESPACE"] == "BookingApi"
     assert template.environment["POWERTOOLS_LOG_LEVEL"] == "INFO"
     assert template.stage == "v1"
-    assert set(template.tables) == {"BookingTable"}
+    assert set(template.tables) == {"BookingTable", "IdempotencyTable", "RateLimitTable"}
+    assert template.environment["IDEMPOTENCY_TABLE_NAME"] == "IdempotencyTable"
+    assert template.environment["RATE_LIMIT_TABLE_NAME"] == "RateLimitTable"
+    assert template.environment["HOLD_MINUTES"] == "15"
 
 
 def test_conditions_pseudo_parameters_and_no_value_resolve_locally(tmp_path: Path) -> None:

@@ -31,8 +31,11 @@ class BookingStatus(StrEnum):
     NO_SHOW = "no_show"
 
 
-# A booking in one of these states holds its time.
+# A booking in one of these states holds its time (a pending one only until its hold ends).
 ACTIVE_STATUSES = frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.PAID})
+
+# The cancellation reason of a pending booking whose hold ran out unpaid.
+HOLD_EXPIRED_REASON = "expired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +292,22 @@ class Booking:
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    def hold_lapsed(self, now: datetime) -> bool:
+        """Pending, and its hold on the time has run out: anyone may book the time now."""
+        return (
+            self.status == BookingStatus.PENDING
+            and self.hold_expires_at is not None
+            and self.hold_expires_at <= now
+        )
+
+    @property
+    def expired(self) -> bool:
+        """Cancelled because its hold ran out unpaid (a late payment may still revive it)."""
+        return (
+            self.status == BookingStatus.CANCELLED
+            and self.cancellation_reason == HOLD_EXPIRED_REASON
+        )
 
     @property
     def cancellation_deadline(self) -> datetime:

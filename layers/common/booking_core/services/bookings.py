@@ -8,13 +8,19 @@ import secrets
 import string
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from booking_core import rules
-from booking_core.domain import Booking, BookingStatus, Principal, Resource
+from booking_core.domain import (
+    HOLD_EXPIRED_REASON,
+    Booking,
+    BookingStatus,
+    Principal,
+    Resource,
+)
 from booking_core.errors import (
     BookingNotCancellable,
     InvalidRequest,
@@ -25,6 +31,7 @@ from booking_core.errors import (
 from booking_core.observability import count, logger
 from booking_core.rules.errors import InvalidDuration, SlotUnavailable
 from booking_core.rules.model import Span
+from booking_core.settings import get_settings
 from booking_core.store import bookings as store
 from booking_core.store import catalogue, tasks
 from booking_core.store.timestamps import utc_key
@@ -74,7 +81,11 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
             Span(start=c.start, end=c.end, reason=c.reason)
             for c in catalogue.closures_overlapping(resource.id, look_from, look_to)
         ]
-        rules.validate_booking(schedule, start, end, busy, now)
+        try:
+            rules.validate_booking(schedule, start, end, busy, now)
+        except SlotUnavailable:
+            count("BookingConflict")
+            raise
 
         slots = rules.slot_starts(schedule, start, end)
         if store.transaction_items_needed(len(slots), len(hours)) > store.MAX_TRANSACTION_ITEMS:
@@ -92,7 +103,9 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
             logger.info("Booking write raced another; re-validating", extra={"attempt": attempt})
             continue
         count("BookingCreated")
-        logger.info("Booking created", extra={"booking_id": booking.id})
+        # Every later line of this request names the booking too.
+        logger.append_keys(booking_id=booking.id)
+        logger.info("Booking created")
         return booking
     raise ServiceBusy(retry_after_seconds=1)
 
@@ -157,6 +170,8 @@ def _new_booking(
         status=BookingStatus.PENDING,
         created_at=now,
         updated_at=now,
+        # Unpaid, the booking holds its time until then; afterwards anyone may book it.
+        hold_expires_at=now + timedelta(minutes=get_settings().hold_minutes),
         slot_starts=tuple(slots),
         version_keys=tuple(utc_key(hour) for hour in hours),
         cancellation_terms=resource.cancellation_terms,
@@ -218,13 +233,9 @@ def cancel_booking(
             refunded_amount=refund if refund > 0 else current.refunded_amount,
         )
         follow_up = [tasks.new_task_op("email.cancellation", booking_id, now)]
-        if current.status == BookingStatus.PENDING and current.payment_intent_id:
+        if current.status == BookingStatus.PENDING:
             # Nobody may pay for it any more (a payment that gets through is refunded).
-            follow_up.append(
-                tasks.new_task_op(
-                    "stripe.cancel_intent", booking_id, now, intent_id=current.payment_intent_id
-                )
-            )
+            follow_up += _intent_cancellation(current, now)
         try:
             store.cancel_booking(current, cancelled, tasks=follow_up)
         except store.ScheduleChanged:
@@ -233,6 +244,67 @@ def cancel_booking(
         logger.info("Booking cancelled", extra={"booking_id": booking_id})
         return cancelled
     raise ServiceBusy(retry_after_seconds=1)
+
+
+def expire_lapsed_holds(now: datetime) -> list[str]:
+    """Mark every pending booking whose hold has run out `cancelled` (reason `expired`) and
+    cancel its open PaymentIntent; returns the ids of the bookings expired.
+
+    Their time was free for others already: every booking's conditional write treats a lapsed
+    hold as free. This only brings the bookings' status up to date. One booking that cannot
+    be expired now does not stop the others; the run then fails, to be retried.
+    """
+    expired: list[str] = []
+    failed: list[str] = []
+    for booking_id in store.lapsed_hold_ids(now):
+        try:
+            if expire_hold(booking_id, now):
+                expired.append(booking_id)
+        except Exception:
+            logger.exception("Could not expire a hold", extra={"booking_id": booking_id})
+            failed.append(booking_id)
+    if failed:
+        raise RuntimeError(f"{len(failed)} lapsed holds could not be expired; retry")
+    return expired
+
+
+def expire_hold(booking_id: str, now: datetime) -> bool:
+    """Expire one booking if it is (still) pending with a lapsed hold; whether it did."""
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        if attempt:
+            _back_off(attempt)
+        current = store.get_booking(booking_id)
+        if current is None or not current.hold_lapsed(now):
+            return False  # paid, cancelled or expired since the index was read
+        expired = dataclasses.replace(
+            current,
+            status=BookingStatus.CANCELLED,
+            cancelled_at=now,
+            updated_at=now,
+            cancellation_reason=HOLD_EXPIRED_REASON,
+            cancellation_notes="",
+        )
+        try:
+            # Nobody may pay for it any more (a payment that still gets through is applied
+            # as a late payment: see payments.apply_success).
+            store.cancel_booking(current, expired, tasks=_intent_cancellation(current, now))
+        except store.ScheduleChanged:
+            continue
+        count("HoldExpired")
+        logger.info("Hold expired", extra={"booking_id": booking_id})
+        return True
+    raise ServiceBusy(retry_after_seconds=1)
+
+
+def _intent_cancellation(booking: Booking, now: datetime) -> list[dict[str, Any]]:
+    """The outbox task that cancels the booking's open PaymentIntent, if it has one."""
+    if not booking.payment_intent_id:
+        return []
+    return [
+        tasks.new_task_op(
+            "stripe.cancel_intent", booking.id, now, intent_id=booking.payment_intent_id
+        )
+    ]
 
 
 def _too_late(booking: Booking, now: datetime) -> str:

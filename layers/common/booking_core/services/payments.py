@@ -11,6 +11,7 @@ for nothing.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -71,8 +72,14 @@ class Checkout:
     stripe_account_id: str | None
 
 
-def start_checkout(principal: Principal, booking_id: str, now: datetime) -> Checkout:
-    """A PaymentIntent for the booking's total: the open one if there is one, else a new one."""
+def start_checkout(
+    principal: Principal, booking_id: str, now: datetime, *, idempotency_key: str | None = None
+) -> Checkout:
+    """A PaymentIntent for the booking's total: the open one if there is one, else a new one.
+
+    With the request's Idempotency-Key, Stripe's key for a new PaymentIntent derives from it;
+    without one, from the attempt count (see `_stripe_key`).
+    """
     # Whose booking it is comes first: a stranger learns nothing, not even our configuration.
     _payable_booking(principal, booking_id, now)
     publishable_key = get_settings().stripe_publishable_key
@@ -85,7 +92,8 @@ def start_checkout(principal: Principal, booking_id: str, now: datetime) -> Chec
         amount = minor_units(booking.total_price, booking.currency)
         intent = _reusable_intent(booking, amount, now)
         if intent is None:
-            intent = _new_intent(booking, venue, amount, key=f"intent-{booking.payment_attempts}")
+            key = _stripe_key("intent", booking, idempotency_key)
+            intent = _new_intent(booking, venue, amount, key=key)
             payment = _payment_record(booking, venue, intent, method="payment_intent", now=now)
             try:
                 store.record_intent(booking, payment, now)
@@ -151,6 +159,20 @@ def _new_intent(
     )
 
 
+def _stripe_key(kind: str, booking: Booking, idempotency_key: str | None) -> str:
+    """What names one attempt at Stripe (as `booking-<id>-<this>`), so that a retry of the same
+    request gets the same PaymentIntent and the same confirmation, never a second charge.
+
+    Derived from the client's Idempotency-Key when it sent one: a retry of that request after
+    a failure (which the key's record does not replay) then meets Stripe's record of it, even
+    if our own attempt count moved on. Otherwise from the attempt count as read.
+    """
+    if idempotency_key is None:
+        return f"{kind}-{booking.payment_attempts}"
+    digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:32]
+    return f"{kind}-key-{digest}"
+
+
 def _platform_fee(venue: Venue, amount: int) -> int | None:
     if not venue.stripe_account_id or venue.platform_fee_percent <= 0:
         return None
@@ -188,6 +210,12 @@ def _payable_booking(principal: Principal, booking_id: str, now: datetime) -> Bo
     booking = booking_service.booking(principal, booking_id)
     if booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED):
         raise BookingAlreadyPaid
+    if booking.expired or booking.hold_lapsed(now):
+        held_until = booking.hold_expires_at or booking.updated_at
+        raise BookingNotPayable(
+            f"This booking was held until {_venue_time(booking, held_until)} and can no longer "
+            "be paid; book the time again."
+        )
     if booking.status != BookingStatus.PENDING:
         raise BookingNotPayable(f"This booking is {booking.status.value} and cannot be paid.")
     if booking.start <= now:
@@ -231,9 +259,18 @@ class PaymentResult:
 
 
 def pay(
-    principal: Principal, booking_id: str, request: PaymentRequest, payer: Payer, now: datetime
+    principal: Principal,
+    booking_id: str,
+    request: PaymentRequest,
+    payer: Payer,
+    now: datetime,
+    *,
+    idempotency_key: str | None = None,
 ) -> PaymentResult:
-    """Charge the payer's card or bank account for the booking's total."""
+    """Charge the payer's card or bank account for the booking's total.
+
+    Stripe's keys derive from the request's Idempotency-Key if it has one (see `_stripe_key`).
+    """
     source = _source(request)
     booking = _payable_booking(principal, booking_id, now)
     _check_amount(booking, request, source, now)
@@ -246,8 +283,10 @@ def pay(
         raise PaymentInProgress(
             "A payment for this booking is already in progress.", retry_after_seconds=5
         ) from None
+    # The claim counts this attempt: without an Idempotency-Key, keys number the attempt as read.
+    key = _stripe_key("payment", booking, idempotency_key)
     try:
-        return _charge(booking, venue, amount, source, payer, now)
+        return _charge(booking, venue, amount, source, payer, now, key=key)
     finally:
         store.release_claim(booking.id)
 
@@ -299,9 +338,9 @@ def _charge(
     source: CardSource | BankAccountSource | PaymentMethodSource,
     payer: Payer,
     now: datetime,
+    *,
+    key: str,
 ) -> PaymentResult:
-    # The claim counted this attempt: keys are numbered by the attempt before it.
-    key = f"payment-{booking.payment_attempts}"
     method_type, payment_method = _payment_method(booking, source, key)
     intent = _new_intent(
         booking,
@@ -460,26 +499,42 @@ def source_view(source: CardSource | BankAccountSource | PaymentMethodSource) ->
 
 def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | None = None) -> str:
     """A payment succeeded: pay its booking (with the confirmation emails), or, if the booking
-    does not need it, refund it. Once per payment, whoever reports it and how often."""
+    does not need it, refund it. Once per payment, whoever reports it and how often.
+
+    A payment that completes after the booking's hold ran out still pays it if nobody has
+    booked its time since (even once the sweep has marked it expired); otherwise it is
+    refunded, and the payer is told why by email.
+    """
+    time_taken = False
     for _ in range(_MAX_DECISIONS):
         booking = booking_store.get_booking(payment.booking_id)
         try:
-            if booking is not None and _pays(booking, payment):
+            if booking is not None and not time_taken and _pays(booking, payment):
                 earned = commissions.commission_line(booking, payment, now)
-                store.mark_paid(
-                    booking,
-                    payment,
-                    now,
-                    tasks=[
-                        tasks.new_task_op("email.booking_confirmation", booking.id, now),
-                        tasks.new_task_op("email.operator_notification", booking.id, now),
-                    ],
-                    event=event,
-                    commission=earned,
-                    # Stripe's events come in any order: a refund may be known already.
-                    reversal=commissions.refunded_before_success(earned, payment, now),
-                )
+                try:
+                    store.mark_paid(
+                        booking,
+                        payment,
+                        now,
+                        tasks=[
+                            tasks.new_task_op("email.booking_confirmation", booking.id, now),
+                            tasks.new_task_op("email.operator_notification", booking.id, now),
+                        ],
+                        event=event,
+                        commission=earned,
+                        # Stripe's events come in any order: a refund may be known already.
+                        reversal=commissions.refunded_before_success(earned, payment, now),
+                    )
+                except store.TimeTaken:
+                    # The hold ran out and another booking has the time now: the booking
+                    # expires (if the sweep has not got to it) and the payment is refunded.
+                    time_taken = True
+                    if booking.status == BookingStatus.PENDING:
+                        booking_service.expire_hold(booking.id, now)
+                    continue
                 count("PaymentSucceeded")
+                if booking.expired or booking.hold_lapsed(now):
+                    count("LatePaymentAccepted")
                 logger.info("Booking paid", extra={"booking_id": booking.id})
                 return "paid"
             refund = tasks.new_task_op(
@@ -490,7 +545,7 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
                 amount=payment.amount,
                 currency=payment.currency,
                 stripe_account_id=payment.stripe_account_id,
-                reason=_refund_reason(booking, payment),
+                reason=_refund_reason(booking, payment, time_taken=time_taken),
             )
             if booking is None:
                 logger.error("Payment for an unknown booking", extra={"intent": payment.intent_id})
@@ -518,21 +573,35 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
 
 
 def _pays(booking: Booking, payment: Payment) -> bool:
+    """Whether this payment pays the booking: it is unpaid (pending, or expired unpaid) and
+    the payment is for its price."""
     return (
-        booking.status == BookingStatus.PENDING
+        (booking.status == BookingStatus.PENDING or booking.expired)
         and payment.amount == minor_units(booking.total_price, booking.currency)
         and payment.currency == booking.currency.lower()
     )
 
 
-def _refund_reason(booking: Booking | None, payment: Payment) -> str:
+def _refund_reason(booking: Booking | None, payment: Payment, *, time_taken: bool) -> str:
     if booking is None:
         return "The payment was for a booking that does not exist."
+    if time_taken:
+        return (
+            "The booking was held for you until "
+            f"{_venue_time(booking, booking.hold_expires_at or booking.updated_at)}; "
+            "the payment completed after that, when the time had been booked by someone else."
+        )
     if booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED):
         return "The booking had already been paid by another payment."
     if booking.status != BookingStatus.PENDING:
         return f"The booking had been {booking.status.value} before the payment completed."
     return "The payment did not match the booking's price."
+
+
+def _venue_time(booking: Booking, moment: datetime) -> str:
+    """`moment` on the venue's clock, with its UTC offset (as the booking's times are stored)."""
+    zone = booking.start.tzinfo
+    return f"{moment.astimezone(zone):%H:%M on %d %b %Y} ({zone})"
 
 
 HANDLED_EVENTS = frozenset(
@@ -556,6 +625,7 @@ def handle_event(event: dict[str, Any], now: datetime) -> str:
     if payment is None:
         store.mark_event_handled(event_id, event_type, now)
         return "not ours"
+    logger.append_keys(booking_id=payment.booking_id)
     if event_type == "payment_intent.succeeded":
         outcome = apply_success(payment, now, event=marker)
     else:
@@ -644,6 +714,7 @@ def record_refunded(
             if event is not None:
                 store.mark_event_handled(*event, now)
             return "not ours" if payment is None else "refund already recorded"
+        logger.append_keys(booking_id=payment.booking_id)
         booking = booking_store.get_booking(payment.booking_id) if follow_booking else None
         paid_it = booking is not None and booking.payment_intent_id == payment.intent_id
         try:

@@ -5,6 +5,8 @@ Keys:
   REFCODE#<reference code> / REFCODE  keeps reference codes unique
   RESOURCE#<id> / SLOT#<start utc>    one item per booking-interval slot a booking holds
   RESOURCE#<id> / HOUR#<utc hour>     a version number per resource and UTC hour
+A pending booking also carries gsi2: HOLDS#<shard> / <hold expiry utc>#<uuid>, so that the
+sweep finds lapsed holds; paying, cancelling or expiring the booking removes it.
 
 A booking is written in one transaction with: its slot items, each conditioned on the slot
 being free (absent, or held by a pending booking whose hold has expired, so an expired hold is
@@ -50,9 +52,18 @@ class ReferenceCodeTaken(Exception):
     pass
 
 
+# Besides a booking's slots and hours, the write that marks it paid (and makes its hold
+# permanent) has: the event marker, the payment, the booking, two email tasks and two
+# commission lines. Booking inserts need fewer (the booking and its reference code).
+_PAID_WRITE_ITEMS = 7
+
+# Pending bookings are spread over this many index partitions (the sweep reads them all).
+HOLD_SHARDS = 4
+
+
 def transaction_items_needed(slot_count: int, hour_count: int) -> int:
-    """Items in the booking transaction: booking + reference code + slots + hour versions."""
-    return 2 + slot_count + hour_count
+    """Items in the largest transaction a booking takes part in: the one that pays it."""
+    return _PAID_WRITE_ITEMS + slot_count + hour_count
 
 
 def _resource_pk(resource_id: int) -> str:
@@ -164,17 +175,6 @@ def insert_booking(booking: Booking, *, seen_versions: dict[str, int], now: date
     """
     name = table.table_name()
     resource_pk = _resource_pk(booking.resource_id)
-    slot_item_base: dict[str, Any] = {
-        "entity": "slot",
-        "booking_id": booking.id,
-        "user_id": booking.user_id,
-        "client_id": booking.client_id,
-        "booking_start": booking.start.isoformat(),
-        "booking_end": booking.end.isoformat(),
-    }
-    if booking.hold_expires_at is not None:
-        slot_item_base["hold_expires_at"] = epoch_seconds(booking.hold_expires_at)
-
     items: list[dict[str, Any]] = [
         {
             "Put": {
@@ -197,23 +197,8 @@ def insert_booking(booking: Booking, *, seen_versions: dict[str, int], now: date
             }
         },
     ]
-    for slot_start in booking.slot_starts:
-        items.append(
-            {
-                "Put": {
-                    "TableName": name,
-                    "Item": table.to_dynamo(
-                        {"pk": resource_pk, "sk": f"SLOT#{utc_key(slot_start)}", **slot_item_base}
-                    ),
-                    # Free, or held by a pending booking whose hold has run out.
-                    "ConditionExpression": "attribute_not_exists(pk) OR hold_expires_at <= :now",
-                    "ExpressionAttributeValues": table.to_dynamo({":now": epoch_seconds(now)}),
-                }
-            }
-        )
-    entry: dict[str, Any] = {"start": booking.start.isoformat(), "end": booking.end.isoformat()}
-    if booking.hold_expires_at is not None:
-        entry["hold_expires_at"] = epoch_seconds(booking.hold_expires_at)
+    items += _slot_puts(booking, now, held=True)
+    entry = _hour_entry(booking, held=True)
     for hour_key in booking.version_keys:
         seen = seen_versions[hour_key]
         update: dict[str, Any] = {
@@ -249,6 +234,117 @@ def insert_booking(booking: Booking, *, seen_versions: dict[str, int], now: date
         raise ScheduleChanged from error
 
 
+def _slot_puts(booking: Booking, now: datetime, *, held: bool) -> list[dict[str, Any]]:
+    """Puts that take the booking's slots: each free, already ours, or held by a pending
+    booking whose hold has run out (which is how an expired hold is taken over).
+
+    `held` writes the booking's hold expiry into the slots (a new, pending booking); without
+    it the slots are the booking's for good (it is paid).
+    """
+    base: dict[str, Any] = {
+        "pk": _resource_pk(booking.resource_id),
+        "entity": "slot",
+        "booking_id": booking.id,
+        "user_id": booking.user_id,
+        "client_id": booking.client_id,
+        "booking_start": booking.start.isoformat(),
+        "booking_end": booking.end.isoformat(),
+    }
+    if held and booking.hold_expires_at is not None:
+        base["hold_expires_at"] = epoch_seconds(booking.hold_expires_at)
+    return [
+        {
+            "Put": {
+                "TableName": table.table_name(),
+                "Item": table.to_dynamo({**base, "sk": f"SLOT#{utc_key(slot_start)}"}),
+                "ConditionExpression": (
+                    "attribute_not_exists(pk) OR booking_id = :me OR hold_expires_at <= :now"
+                ),
+                "ExpressionAttributeValues": table.to_dynamo(
+                    {":me": booking.id, ":now": epoch_seconds(now)}
+                ),
+            }
+        }
+        for slot_start in booking.slot_starts
+    ]
+
+
+def _hour_entry(booking: Booking, *, held: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {"start": booking.start.isoformat(), "end": booking.end.isoformat()}
+    if held and booking.hold_expires_at is not None:
+        entry["hold_expires_at"] = epoch_seconds(booking.hold_expires_at)
+    return entry
+
+
+def keep_time_ops(booking: Booking, now: datetime) -> list[dict[str, Any]]:
+    """The operations that make a paid booking's time its own for good, for the payment's
+    transaction: its slots first (one per slot, in order), then its hours.
+
+    A slot is taken if free, still ours, or held by another pending booking whose hold ran
+    out: so a payment that completes after this booking's hold expired keeps the time if
+    nobody has taken it since. Each hour gets the booking's entry without a hold and a new
+    version, so a booking validated meanwhile without this one is checked again.
+    """
+    operations = _slot_puts(booking, now, held=False)
+    entry = _hour_entry(booking, held=False)
+    for hour_key in booking.version_keys:
+        operations.append(
+            {
+                "Update": {
+                    "TableName": table.table_name(),
+                    "Key": table.to_dynamo(
+                        {"pk": _resource_pk(booking.resource_id), "sk": f"HOUR#{hour_key}"}
+                    ),
+                    "UpdateExpression": "SET #entry = :entry ADD #version :one",
+                    "ExpressionAttributeNames": {
+                        "#entry": _ENTRY_PREFIX + booking.id,
+                        "#version": "version",
+                    },
+                    "ExpressionAttributeValues": table.to_dynamo({":entry": entry, ":one": 1}),
+                }
+            }
+        )
+    return operations
+
+
+def lapsed_hold_ids(now: datetime) -> list[str]:
+    """Ids of pending bookings whose hold ran out by `now`, soonest expired first.
+
+    Read from the sparse hold index, which lags writes slightly: the caller reads each
+    booking again before acting on it.
+    """
+    bound = f"{utc_key(now)}#~"  # every "<expiry>#<uuid>" with expiry <= now sorts below
+    found: list[tuple[str, str]] = []
+    for shard in range(HOLD_SHARDS):
+        kwargs: dict[str, Any] = {
+            "TableName": table.table_name(),
+            "IndexName": "gsi2",
+            "KeyConditionExpression": "gsi2pk = :pk AND gsi2sk <= :bound",
+            "ExpressionAttributeValues": table.to_dynamo(
+                {":pk": f"HOLDS#{shard}", ":bound": bound}
+            ),
+        }
+        while True:
+            page = table.client().query(**kwargs)
+            for raw in page.get("Items", []):
+                item = table.from_dynamo(raw)
+                found.append((str(item["gsi2sk"]), str(item["pk"]).removeprefix("BOOKING#")))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return [booking_id for _, booking_id in sorted(found)]
+
+
+def _hold_index_keys(booking: Booking) -> dict[str, str]:
+    if booking.status != BookingStatus.PENDING or booking.hold_expires_at is None:
+        return {}
+    shard = int(booking.id.replace("-", "")[:8], 16) % HOLD_SHARDS
+    return {
+        "gsi2pk": f"HOLDS#{shard}",
+        "gsi2sk": f"{utc_key(booking.hold_expires_at)}#{booking.id}",
+    }
+
+
 def _cancellation_codes(error: ClientError) -> list[str] | None:
     if error.response["Error"]["Code"] != "TransactionCanceledException":
         return None
@@ -270,8 +366,9 @@ def list_user_bookings(user_id: str) -> list[Booking]:
 def cancel_booking(
     booking: Booking, cancelled: Booking, *, tasks: Sequence[dict[str, Any]] = ()
 ) -> None:
-    """Mark `booking` as `cancelled` (or `refunded`) and free its slots in one transaction,
-    with the `tasks` (emails) the cancellation calls for.
+    """Mark `booking` as `cancelled` (or `refunded`; or expired: `cancelled` with reason
+    `expired`) and free its slots in one transaction, with the `tasks` (emails, cancelling
+    its PaymentIntent) that this calls for.
 
     Conditioned on the status we read, so a concurrent payment or cancellation is not lost.
     Slots another booking has taken over (after this hold expired) are left alone.
@@ -295,7 +392,10 @@ def cancel_booking(
             "Update": {
                 "TableName": name,
                 "Key": table.to_dynamo({"pk": f"BOOKING#{booking.id}", "sk": "BOOKING"}),
-                "UpdateExpression": "SET " + ", ".join(f"#{k} = :{k}" for k in changed),
+                # No longer pending: out of the hold index.
+                "UpdateExpression": "SET "
+                + ", ".join(f"#{k} = :{k}" for k in changed)
+                + " REMOVE gsi2pk, gsi2sk",
                 "ConditionExpression": "#status = :seen_status",
                 "ExpressionAttributeNames": {f"#{k}": k for k in changed},
                 "ExpressionAttributeValues": table.to_dynamo(
@@ -384,6 +484,7 @@ def booking_to_item(booking: Booking) -> dict[str, Any]:
         entity="booking",
         gsi1pk=f"USER#{booking.user_id}",
         gsi1sk=f"BOOKING#{utc_key(booking.start)}#{booking.id}",
+        **_hold_index_keys(booking),
     )
     return item
 

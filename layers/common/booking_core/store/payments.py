@@ -20,6 +20,7 @@ from typing import Any
 
 from booking_core.domain import Booking, BookingStatus
 from booking_core.money import minor_units
+from booking_core.store import bookings as booking_store
 from booking_core.store import commissions, table
 from booking_core.store.commissions import CommissionLine
 from booking_core.store.timestamps import epoch_seconds, utc_key
@@ -38,6 +39,10 @@ class PaymentAlreadySettled(Exception):
 
 class BookingChanged(Exception):
     """The booking changed since it was read; read it again and decide again."""
+
+
+class TimeTaken(Exception):
+    """The booking's hold ran out and another booking has taken (some of) its time."""
 
 
 @dataclass(frozen=True)
@@ -268,11 +273,13 @@ def mark_paid(
     commission: CommissionLine | None = None,
     reversal: CommissionLine | None = None,
 ) -> None:
-    """The payment succeeded and pays the (pending) booking: both in one write, with tasks
-    and the commission line of the client the booking was made through (and `reversal`, of
-    what was refunded before; the write requires the refunded amount to be as read).
+    """The payment succeeded and pays the booking (pending, or expired and not taken since):
+    in one write with tasks, the booking's time kept for good, and the commission line of the
+    client the booking was made through (and `reversal`, of what was refunded before; the
+    write requires the refunded amount to be as read).
 
-    Raises PaymentAlreadySettled, BookingChanged, or EventAlreadyHandled; nothing is written then.
+    Raises PaymentAlreadySettled, BookingChanged, TimeTaken or EventAlreadyHandled; nothing is
+    written then.
     """
     operations = [_event_marker_op(*event, now)] if event else []
     first = len(operations)
@@ -302,17 +309,28 @@ def mark_paid(
                 "updated_at": now.isoformat(),
                 "payment_intent_id": payment.intent_id,
             },
-            remove=("payment_claimed_until",),
-            condition="#status = :pending",
-            values={":pending": BookingStatus.PENDING.value},
+            # Paid: no hold any more (and no trace of an expiry it comes back from).
+            remove=(
+                "payment_claimed_until",
+                "hold_expires_at",
+                "gsi2pk",
+                "gsi2sk",
+                "cancelled_at",
+                "cancellation_reason",
+            ),
+            condition="#status = :seen_status",
+            values={":seen_status": booking.status.value},
         ),
-        *tasks,
     ]
+    time_from = len(operations)
+    operations += booking_store.keep_time_ops(booking, now)
+    slot_guards = dict.fromkeys(range(time_from, time_from + len(booking.slot_starts)), TimeTaken)
+    operations += tasks
     operations += [commissions.line_op(line) for line in (commission, reversal) if line]
     _run(
         operations,
         marker=event is not None,
-        guards={first: PaymentAlreadySettled, first + 1: BookingChanged},
+        guards={first: PaymentAlreadySettled, first + 1: BookingChanged, **slot_guards},
     )
 
 
