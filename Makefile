@@ -10,13 +10,16 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help setup run test lint format typecheck validate build unit integration e2e invoke bench lock clean
+.PHONY: help setup run test lint format typecheck validate build unit integration e2e fuzz openapi invoke bench lock clean
 
 help:
 	@echo "make run        start the local stack with demo data (http://127.0.0.1:3000, PORT= to change)"
 	@echo "make test       lint, type check, sam validate --lint, sam build and every test"
 	@echo "make invoke     FUNCTION=<logical id> EVENT=events/<file>.json: run one handler locally"
 	@echo "make bench      cold-start import times as ratios to 'import boto3'"
+	@echo "make openapi    write openapi.json (OpenAPI 3.1) from the models and template.yaml's routes"
+	@echo "make fuzz       schemathesis over every operation against the local stack, at length"
+	@echo "                (FUZZ_EXAMPLES=<n> per operation, default $(FUZZ_EXAMPLES); make test runs a short round)"
 	@echo "make lint | typecheck | validate | build | unit | integration | e2e | lock | clean"
 
 $(STAMP): requirements/dev.lock
@@ -59,6 +62,15 @@ integration: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/e2e
+
+# The long round of tests/fuzz: many examples per operation, and schemathesis's coverage phase.
+FUZZ_EXAMPLES ?= 100
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_PHASES=examples,coverage,fuzzing \
+	  $(BIN)/python -m pytest -v tests/fuzz -o timeout=3600
+
+openapi: $(STAMP)
+	PYTHONPATH=layers/common $(BIN)/python -m api_spec
 
 invoke: $(STAMP)
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<logical id> EVENT=events/<file>.json"; exit 2; }

@@ -4,6 +4,9 @@ Routes come from the template's `Type: Api` events. A request is turned into the
 Gateway would send, the function's handler is called in this process (imported once, then warm),
 and its proxy response is turned back into HTTP, with API Gateway's answers for what a handler
 does not control: 404/405 for unknown routes and 502 for a handler that fails.
+
+Besides the template's routes it serves the OpenAPI document at GET /api/v1/openapi.json,
+generated at the first request from the code the stack runs (see `openapi_document`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
@@ -190,17 +194,38 @@ class LocalRoutes:
         )
 
 
+OPENAPI_PATH = "/api/v1/openapi.json"
+
+
 def default_local_routes(outbox_dir: Path | None = None) -> LocalRoutes:
-    """/_local/health, and /_local/outbox when the functions capture emails in `outbox_dir`."""
+    """/_local/health, the OpenAPI document at /api/v1/openapi.json, and /_local/outbox when
+    the functions capture emails in `outbox_dir`."""
     routes = LocalRoutes()
     routes.add(
         "GET",
         "/_local/health",
         lambda _request: (200, {"Content-Type": "application/json"}, '{"status": "ok"}'),
     )
+    routes.add("GET", OPENAPI_PATH, openapi_route)
     if outbox_dir is not None:
         routes.add("GET", "/_local/outbox", outbox_route(outbox_dir))
     return routes
+
+
+def openapi_route(_request: HttpRequest) -> tuple[int, Mapping[str, str], str]:
+    """GET /api/v1/openapi.json: the OpenAPI document, generated from the code this stack runs
+    (not read from openapi.json, which could be stale while the code is being edited)."""
+    return 200, {"Content-Type": "application/json"}, openapi_document()
+
+
+@cache
+def openapi_document() -> str:
+    """The document as `python -m api_spec` writes it, generated once, at the first request
+    (so that starting the stack does not pay for it)."""
+    # Imported here: the generator loads every request and response model.
+    from api_spec import build_document, render
+
+    return render(build_document())
 
 
 def outbox_route(outbox_dir: Path) -> LocalRouteHandler:
@@ -508,6 +533,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) is routed too, so that a method no route has is
+        # a 405 (or 404) problem, not the standard library's 501 HTML page.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":

@@ -1,6 +1,7 @@
 """`make run`: the whole API on this machine, with demo data, without Docker.
 
     python -m local.stack          # PORT=3000 by default; PORT=0 picks a free port
+    RATE_LIMIT_REQUESTS=1000000 python -m local.stack   # a template parameter overridden
 
 DynamoDB is moto served from this process (or DYNAMODB_ENDPOINT_URL, e.g. DynamoDB Local), the
 tables come from template.yaml, and every function runs in this process behind the local API.
@@ -53,6 +54,15 @@ from local.stripe_emulator import (
 from local.template import REPO_ROOT, load_template
 
 DemoLoader = Callable[[], Mapping[str, Any]]
+
+# Variables the template sets from its parameters' defaults that the stack's own environment
+# may override, as `--parameter-overrides` would in AWS: e.g. high rate limits for fuzzing.
+OVERRIDABLE_VARIABLES = (
+    "HOLD_MINUTES",
+    "RATE_LIMIT_REQUESTS",
+    "RATE_LIMIT_ANONYMOUS_REQUESTS",
+    "RATE_LIMIT_WINDOW_SECONDS",
+)
 
 GOODBYE = "Local stack stopped. Bye."
 
@@ -153,10 +163,12 @@ def start_stack(
     dynamodb_endpoint_url: str | None = None,
     region: str = DEFAULT_REGION,
     stripe_port: int = 0,
+    overrides: Mapping[str, str] | None = None,
 ) -> RunningStack:
     """Start DynamoDB and Stripe, create the tables, load the demo data and serve the API.
 
     Returns once everything answers; demo.json is written last, so its presence means ready.
+    `overrides` replace the template's values of some variables (see `parameter_overrides`).
     """
     state.mkdir(parents=True, exist_ok=True)
     demo_file = state / "demo.json"
@@ -188,6 +200,7 @@ def start_stack(
             region=region,
             public_base_url=api_server.base_url,
         ) | local_services_environment(services)
+        environment |= dict(overrides or {})
         apply_environment(environment, dummy_credentials=dynamodb is not None)
         outbox.mkdir(exist_ok=True)
         stripe.register_webhook(stripe_section["webhook_url"], stripe_section["webhook_secret"])
@@ -228,6 +241,11 @@ def start_stack(
         stream_poller=stream_poller,
         schedule_runner=schedule_runner,
     )
+
+
+def parameter_overrides(env: Mapping[str, str]) -> dict[str, str]:
+    """The OVERRIDABLE_VARIABLES that `env` sets (to a non-empty value)."""
+    return {name: env[name] for name in OVERRIDABLE_VARIABLES if env.get(name)}
 
 
 def curl_example(base_url: str, demo: Mapping[str, Any]) -> str:
@@ -317,6 +335,7 @@ def main(*, load_demo_data: DemoLoader | None = None) -> int:
             dynamodb_endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL") or None,
             region=local_region(),
             stripe_port=int(os.environ.get("STRIPE_PORT") or 0),
+            overrides=parameter_overrides(os.environ),
         )
     except OSError as error:
         print(f"local stack: cannot start: {error}", file=sys.stderr)

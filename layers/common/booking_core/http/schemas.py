@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -37,6 +38,12 @@ EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 _YEARS_MESSAGE = f"Dates must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."
 
 
+# How the OpenAPI document shows fields whose validators also accept a JSON integer.
+_TEXT_OR_INTEGER = WithJsonSchema(
+    {"anyOf": [{"type": "string"}, {"type": "integer", "minimum": 0}]}
+)
+
+
 def _within_years[T: (date, datetime)](value: T) -> T:
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
         raise ValueError(_YEARS_MESSAGE)
@@ -55,6 +62,13 @@ class Page(_Input):
 
 
 class TokenRequest(_Input):
+    # The document's example: the local stack's demo user.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"username": "demo@example.com", "password": "demo-password"}]
+        }
+    )
+
     username: str = Field(min_length=1, max_length=254)
     password: str = Field(min_length=1, max_length=1024)
 
@@ -145,7 +159,33 @@ class CancelRequest(_Input):
 class PaymentRequest(_Input):
     """POST /bookings/{id}/payment. `source` is validated by its `object` (see below)."""
 
-    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    # The document's example: a one-hour booking at 25.00 EUR, paid with Stripe's test card.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "amount": 25.0,
+                    "currency": "eur",
+                    "source": {
+                        "object": "card",
+                        "name": "J. Doe",
+                        "number": "4242424242424242",
+                        "cvc": "123",
+                        "exp_month": 12,
+                        "exp_year": 2030,
+                        "address_country": "GB",
+                        "address_post_code": "N12 9XX",
+                    },
+                }
+            ]
+        }
+    )
+
+    # A JSON number, as the seed writes it (a decimal string is accepted too).
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "maximum": 9999999999.99}),
+    ] = Field(gt=0, max_digits=12, decimal_places=2)
     # The server-side payment seed's currencies, lower case as it writes them.
     currency: Literal["bam", "bgn", "chf", "eur", "gbp", "nok", "sek", "try"]
     source: dict[str, Any]
@@ -175,8 +215,8 @@ def _luhn_valid(number: str) -> bool:
 
 class CardSource(_Input):
     object: Literal["card"]
-    number: str = Field(repr=False)
-    cvc: str = Field(repr=False)
+    number: Annotated[str, _TEXT_OR_INTEGER] = Field(repr=False)
+    cvc: Annotated[str, _TEXT_OR_INTEGER] = Field(repr=False)
     exp_month: int = Field(ge=1, le=12)
     exp_year: int = Field(ge=EARLIEST_YEAR, le=LATEST_YEAR)
     name: str | None = Field(None, max_length=200)
@@ -217,8 +257,8 @@ class BankAccountSource(_Input):
 
     object: Literal["bank_account"]
     name: str = Field(min_length=1, max_length=200)
-    number: str = Field(repr=False)
-    sort_code: str | None = None
+    number: Annotated[str, _TEXT_OR_INTEGER] = Field(repr=False)
+    sort_code: Annotated[str, _TEXT_OR_INTEGER] | None = None
     account_type: Literal["individual", "company"] | None = None
     bank_name: str | None = Field(None, max_length=200)
     country: str | None = Field(None, min_length=2, max_length=2)

@@ -1,0 +1,415 @@
+"""What the endpoints answer, as pydantic models: one for each shape `booking_core.http.views`
+builds, and the problem+json body of every error.
+
+These models only describe; the handlers never build them (views return plain dicts, so that
+a cold start pays for no response model). The fuzz tests check every answer against them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from booking_core.domain import BookingStatus
+
+# Money is a decimal string with two places, as the contract writes it ("25.00").
+Money = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{2}$", examples=["37.50"])]
+Currency = Annotated[str, Field(min_length=3, max_length=3, examples=["EUR"])]
+# Record timestamps: UTC with a Z.
+Timestamp = Annotated[datetime, Field(examples=["2025-01-10T09:30:00Z"])]
+# Venue-local wall-clock time of day.
+LocalTime = Annotated[str, Field(pattern=r"^[0-9]{2}:[0-9]{2}:[0-9]{2}$", examples=["10:00:00"])]
+Url = Annotated[str, Field(examples=["https://api.example.com/api/v1/bookings/?page=2"])]
+
+
+class _Answer(BaseModel):
+    # An answer has exactly these members: a field the views add must be documented too.
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- errors -------------------------------------------------------------------------------
+
+
+class FieldErrorPointer(_Answer):
+    pointer: str = Field(description="A JSON pointer to the field (`/start_datetime`).")
+    detail: str
+
+
+class Problem(BaseModel):
+    """An error, as `application/problem+json` (RFC 9457), with the seed API's own members.
+
+    Rule violations add `non_field_errors`; the seed's client errors add `error`; field errors
+    add one member per field (`{"start_datetime": ["message"]}`) and `errors`, the same
+    messages with JSON pointers. 401, 403 and 404 carry the seed API's `detail` sentences.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        # Every member beyond the ones named is a field error: the field's messages.
+        json_schema_extra={"additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    )
+
+    type: str = Field(
+        description="A relative URI naming the problem type, `/errors/<slug>`.",
+        examples=["/errors/slot-unavailable"],
+    )
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    instance: str = Field(description="The request's path.")
+    non_field_errors: list[str] | SkipJsonSchema[None] = None
+    error: str | SkipJsonSchema[None] = Field(
+        None, description="The seed's sentence for client-API and payment errors."
+    )
+    errors: list[FieldErrorPointer] | SkipJsonSchema[None] = None
+
+
+# ---- auth, venues, resources --------------------------------------------------------------
+
+
+class Token(_Answer):
+    token: str
+
+
+class Venue(_Answer):
+    id: int
+    name: str
+    slug: str
+    venue_type: str
+    description: str
+    address: str
+    city: str
+    postal_code: str
+    country: str
+    timezone: str = Field(examples=["Europe/Berlin"])
+    is_active: bool
+    is_featured: bool
+
+
+class OpeningRange(_Answer):
+    open: str = Field(pattern=r"^[0-9]{2}:[0-9]{2}$", examples=["08:00"])
+    close: str = Field(pattern=r"^[0-9]{2}:[0-9]{2}$", examples=["22:00"])
+
+
+class OpeningDay(_Answer):
+    closed: bool
+    ranges: list[OpeningRange]
+
+
+class OpeningHours(_Answer):
+    monday: OpeningDay
+    tuesday: OpeningDay
+    wednesday: OpeningDay
+    thursday: OpeningDay
+    friday: OpeningDay
+    saturday: OpeningDay
+    sunday: OpeningDay
+
+
+class VenueDetail(Venue):
+    phone: str
+    email: str
+    opening_hours: OpeningHours
+    cancellation_policy: str
+    min_advance_booking_hours: int
+    max_advance_booking_days: int
+
+
+class Resource(_Answer):
+    id: int
+    name: str
+    external_id: str | None
+    venue: int = Field(description="The venue's id.")
+    venue_name: str
+    activity: int
+    activity_name: str
+    capacity: int
+    is_active: bool
+    is_bookable: bool
+    base_price: Money
+    currency: Currency
+    booking_interval_minutes: int
+    min_booking_duration_minutes: int
+    max_booking_duration_minutes: int | None
+    prevent_unbookable_gaps: bool
+    description: str
+
+
+# ---- availability -------------------------------------------------------------------------
+
+
+class Window(_Answer):
+    """Opening hours made concrete on one venue-local date, with their hourly price."""
+
+    date: date
+    start_time: LocalTime
+    end_time: LocalTime = Field(description='"00:00:00" for a window that ends at midnight.')
+    start_datetime: datetime
+    end_datetime: datetime
+    price_per_hour: Money
+    currency: Currency
+    label: str
+
+
+class AvailableRange(Window):
+    slot_prices: dict[str, Money] | None = Field(
+        description=(
+            'Start times ("HH:MM", venue-local) of the slots whose hourly price differs from '
+            "`price_per_hour`, with their hourly price; null when the range is priced uniformly."
+        )
+    )
+
+
+class BookedSlot(_Answer):
+    start_datetime: datetime
+    end_datetime: datetime
+    booking_id: str | SkipJsonSchema[None] = Field(
+        None, description="Only on the caller's own bookings."
+    )
+
+
+class UnavailablePeriod(_Answer):
+    start_datetime: datetime
+    end_datetime: datetime
+    reason: str
+
+
+class Availability(_Answer):
+    resource_id: int
+    resource_name: str
+    start_date: date
+    end_date: date
+    timezone: str
+    booking_interval_minutes: int
+    min_duration_minutes: int
+    max_duration_minutes: int | None
+    prevent_unbookable_gaps: bool
+    min_advance_booking_minutes: int
+    max_advance_booking_days: int
+    hold_minutes: int = Field(description="How long a new booking holds its time unpaid.")
+    available_ranges: list[AvailableRange]
+    windows: list[Window]
+    booked_slots: list[BookedSlot]
+    unavailable_periods: list[UnavailablePeriod]
+
+
+# ---- bookings -----------------------------------------------------------------------------
+
+
+class Booking(_Answer):
+    id: str = Field(examples=["550e8400-e29b-41d4-a716-446655440000"])
+    reference_code: str = Field(pattern=r"^BK-[0-9]{6}-[A-Z0-9]{4}$", examples=["BK-250115-A1B2"])
+    resource: int
+    resource_name: str
+    venue_name: str
+    venue_address: str
+    start_datetime: datetime = Field(description="In the venue's offset.")
+    end_datetime: datetime
+    duration_minutes: int
+    participant_count: int
+    price_per_unit: Money = Field(description="The average hourly price.")
+    pricing_unit: Literal["hour"]
+    total_price: Money
+    currency: Currency
+    status: BookingStatus
+    can_cancel: bool
+    is_upcoming: bool
+    notes: str
+    confirmed_at: Timestamp | None
+    paid_at: Timestamp | None
+    cancelled_at: Timestamp | None
+    cancellation_reason: str | None = Field(
+        description='Why it was cancelled (`"expired"` when its hold ran out unpaid).'
+    )
+    hold_expires_at: Timestamp | None = Field(
+        description="Until when a pending booking holds its time; null once paid."
+    )
+    refunded_amount: Money
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class _Paginated(_Answer):
+    count: int
+    next: Url | None
+    previous: Url | None
+
+
+class BookingPage(_Paginated):
+    results: list[Booking]
+
+
+class VenuePage(_Paginated):
+    results: list[Venue]
+
+
+class ResourcePage(_Paginated):
+    results: list[Resource]
+
+
+# ---- payments -----------------------------------------------------------------------------
+
+
+class Checkout(_Answer):
+    """A PaymentIntent for Stripe.js."""
+
+    client_secret: str
+    payment_intent_id: str
+    amount: Money
+    currency: Currency
+    publishable_key: str
+    stripe_account_id: str | SkipJsonSchema[None] = Field(
+        None, description="Only for a venue paid through Stripe Connect."
+    )
+
+
+PaymentCurrency = Literal["bam", "bgn", "chf", "eur", "gbp", "nok", "sek", "try"]
+
+
+class CardShown(_Answer):
+    object: Literal["card"]
+    number: str = Field(description="Masked: only the last four digits are shown.")
+    exp_month: int
+    exp_year: int
+    name: str | SkipJsonSchema[None] = None
+    address_country: str | SkipJsonSchema[None] = None
+    address_post_code: str | SkipJsonSchema[None] = None
+
+
+class BankAccountShown(_Answer):
+    object: Literal["bank_account"]
+    name: str
+    number: str = Field(description="Masked: only the last four characters are shown.")
+    account_type: Literal["individual", "company"] | SkipJsonSchema[None] = None
+    sort_code: str | SkipJsonSchema[None] = None
+    bank_name: str | SkipJsonSchema[None] = None
+    country: str | SkipJsonSchema[None] = None
+
+
+class PaymentMethodShown(_Answer):
+    object: Literal["payment_method"]
+    id: str
+
+
+class PaymentLinks(_Answer):
+    booking: Url
+
+
+class Payment(_Answer):
+    """The payment seed's answer: `amount` is a JSON number, as that seed writes it."""
+
+    id: str
+    amount: float
+    currency: PaymentCurrency
+    source: Annotated[
+        CardShown | BankAccountShown | PaymentMethodShown, Field(discriminator="object")
+    ]
+    status: Literal["pending", "succeeded", "failed"]
+    links: PaymentLinks
+
+
+class WebhookReceipt(_Answer):
+    received: Literal[True]
+
+
+# ---- client API (partner apps) ------------------------------------------------------------
+
+
+class UserRegistration(_Answer):
+    user_id: str
+    external_id: str
+    email: str
+    created: bool
+    mapping_created: bool
+
+
+class UserMapping(_Answer):
+    user_id: str
+    external_id: str
+    email: str
+    first_name: str
+    last_name: str
+    created_at: Timestamp
+
+
+class UserMappingPage(_Paginated):
+    results: list[UserMapping]
+
+
+class ResourceRegistration(_Answer):
+    external_id: str
+    resource_id: int
+    resource_name: str
+    venue_name: str
+    created: bool
+
+
+class ResourceMapping(_Answer):
+    external_id: str
+    resource_id: int
+    resource_name: str
+    venue_name: str
+    external_data: dict[str, Any]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class VenueRegistration(_Answer):
+    external_id: str
+    venue_id: int
+    venue_name: str
+    created: bool
+
+
+class VenueMapping(_Answer):
+    external_id: str
+    venue_id: int
+    venue_name: str
+    external_data: dict[str, Any]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class VenueResources(_Answer):
+    venue_id: int
+    venue_name: str
+    external_id: str
+    timezone: str
+    resources: list[Resource]
+
+
+# ---- commissions --------------------------------------------------------------------------
+
+
+class Statement(_Answer):
+    period: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$", examples=["2026-10"])
+    currency: Currency
+    bookings_count: int
+    gross_amount: Money
+    commission_amount: Money = Field(description="Negative in a month of refunds.")
+    lines_count: int
+    created_at: Timestamp
+
+
+class StatementPage(_Paginated):
+    results: list[Statement]
+
+
+class CommissionLine(_Answer):
+    kind: Literal["commission", "reversal"]
+    booking_id: str
+    reference_code: str
+    booking_amount: Money = Field(description="Paid, or (negative) refunded.")
+    commission_percent: str = Field(pattern=r"^[0-9]+(\.[0-9]+)?$", examples=["10.00"])
+    commission_amount: Money
+    currency: Currency
+    recorded_at: Timestamp
+
+
+class StatementDetail(Statement):
+    client_id: str
+    client_name: str
+    lines: list[CommissionLine]
