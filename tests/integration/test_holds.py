@@ -11,7 +11,10 @@ from typing import Any
 import pytest
 
 from booking_core import clock
+from booking_core.payments import stripe_gateway
 from booking_core.settings import get_settings
+from booking_core.store import bookings as booking_store
+from booking_core.store import payments as payment_store
 from local.events import load_event
 from local.template import REPO_ROOT
 from tests.integration.conftest import Call
@@ -24,7 +27,7 @@ from tests.integration.payments import (
     stripe_client,
     stripe_event,
 )
-from tests.integration.test_payments import emails
+from tests.integration.test_payments import card_payment, emails
 
 HOLD = timedelta(minutes=15)
 SLOT_TAKEN = "The requested time slot is not available"
@@ -287,6 +290,109 @@ def test_a_late_payment_is_refunded_with_an_email_when_someone_else_booked_the_t
     # And the payer was told why, by email
     notices = [e for e in emails(stripe_env.outbox_dir) if "refund" in e["subject"].lower()]
     assert len(notices) == 1
-    assert "booked by someone else" in notices[0]["text"]
+    assert "its time was no longer free" in notices[0]["text"]
     # And the newcomer's booking keeps the time
     assert booking_now(call, newcomer.json["id"], other_token)["status"] == "pending"
+
+
+def test_a_late_payment_is_refunded_when_a_booking_made_since_would_leave_a_gap_next_to_it(
+    call: Call, invoke: Invoke, stripe_env: Any, time: Clock, other_token: str
+):
+    # Given a 10:00-11:30 booking whose hold ended, after which someone booked 12:00-13:00
+    # (fine then: the lapsed hold no longer counted)
+    booking = held_booking(call)
+    intent_id = intent_of(call, booking["id"])
+    time.advance(HOLD + timedelta(minutes=1))
+    day = local_day(5)
+    later = call(
+        "create_booking",
+        token=other_token,
+        body={"resource": 1, "start_datetime": at(day, "12:00"), "end_datetime": at(day, "13:00")},
+    )
+    assert later.status == 201, later.raw_body
+    # When the first payment completes after all
+    intent = confirm_with_card(stripe_env.emulator, intent_id)
+    deliver(invoke, stripe_event("payment_intent.succeeded", intent), stripe_env.webhook_secret)
+    # Then it does not pay the booking: the two would leave an unbookable 30 minutes
+    late = booking_now(call, booking["id"])
+    assert (late["status"], late["cancellation_reason"]) == ("cancelled", "expired")
+    run_outbox(invoke)
+    refunds = stripe_client(stripe_env.emulator).v1.refunds.list(
+        params={"payment_intent": intent_id}
+    )
+    assert [r.amount for r in refunds.data] == [3750]
+
+
+def test_a_late_payment_for_a_booking_that_has_started_is_refunded(
+    call: Call, invoke: Invoke, stripe_env: Any, time: Clock
+):
+    # Given a booking whose payer got a PaymentIntent, and the clock past the booking's start
+    booking = held_booking(call)
+    intent_id = intent_of(call, booking["id"])
+    time.advance(timedelta(days=8))
+    # When the payment completes now
+    intent = confirm_with_card(stripe_env.emulator, intent_id)
+    deliver(invoke, stripe_event("payment_intent.succeeded", intent), stripe_env.webhook_secret)
+    # Then the booking is not paid and the payment is refunded
+    assert booking_now(call, booking["id"])["status"] == "cancelled"
+    run_outbox(invoke)
+    refunds = stripe_client(stripe_env.emulator).v1.refunds.list(
+        params={"payment_intent": intent_id}
+    )
+    assert [r.amount for r in refunds.data] == [3750]
+
+
+def test_a_server_side_payment_overtaken_by_its_hold_says_it_is_refunded_not_succeeded(
+    call: Call,
+    stripe_env: Any,
+    time: Clock,
+    other_token: str,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # Given a payment that starts inside the hold, during which the hold ends and someone
+    # else books the time
+    booking = held_booking(call)
+    real_confirm = stripe_gateway.confirm_intent
+
+    def slow_confirm(*args: Any, **kwargs: Any) -> Any:
+        confirmed = real_confirm(*args, **kwargs)
+        time.advance(HOLD)
+        assert book(call, other_token).status == 201
+        return confirmed
+
+    monkeypatch.setattr(stripe_gateway, "confirm_intent", slow_confirm)
+    # When the payment's answer comes back
+    reply = call("pay_booking", path={"booking_id": booking["id"]}, body=card_payment(37.50))
+    # Then the caller is told the payment is being refunded, not that it succeeded
+    assert reply.status == 400, reply.raw_body
+    assert "being refunded" in reply.json["error"]
+    assert booking_now(call, booking["id"])["status"] == "cancelled"
+
+
+def test_the_sweep_leaves_a_booking_alone_while_a_server_side_payment_is_under_way(
+    call: Call, invoke: Invoke, time: Clock
+):
+    # Given a booking whose hold ended while a server-side payment holds its claim
+    booking = held_booking(call)
+    stored = booking_store.get_booking(booking["id"])
+    assert stored is not None
+    time.advance(HOLD)
+    payment_store.claim_for_payment(stored, time.moment, time.moment + timedelta(seconds=60))
+    # When the sweep runs
+    expired = sweep(invoke)
+    # Then it leaves the booking to the payment; a later run, after the claim, expires it
+    assert booking["id"] not in expired
+    assert booking_now(call, booking["id"])["status"] == "pending"
+    time.advance(timedelta(minutes=2))
+    assert booking["id"] in sweep(invoke)
+
+
+def test_a_cancellation_cannot_pass_itself_off_as_an_expired_hold(call: Call):
+    # Given a pending booking
+    booking = held_booking(call)
+    # When its owner cancels it with the sweep's reason
+    reply = call("cancel_booking", path={"booking_id": booking["id"]}, body={"reason": "expired"})
+    # Then it is refused, naming the field, and the booking is untouched
+    assert reply.status == 400
+    assert reply.json["reason"] == ['"expired" is reserved for holds that ran out.']
+    assert booking_now(call, booking["id"])["status"] == "pending"

@@ -19,7 +19,12 @@ from pydantic import (
     field_validator,
 )
 
-from booking_core.domain import MAX_EXTERNAL_ID_BYTES, BookingStatus, fits_external_id
+from booking_core.domain import (
+    HOLD_EXPIRED_REASON,
+    MAX_EXTERNAL_ID_BYTES,
+    BookingStatus,
+    fits_external_id,
+)
 
 MAX_PAGE_SIZE = 100
 
@@ -151,6 +156,15 @@ class BookingFilters(Page):
 class CancelRequest(_Input):
     reason: str = Field("user_request", min_length=1, max_length=64)
     notes: str = Field("", max_length=2000)
+
+    @field_validator("reason")
+    @classmethod
+    def _not_the_sweeps(cls, value: str) -> str:
+        # "expired" marks a hold that ran out unpaid (a late payment may revive it); a
+        # cancellation by its owner must never read as one.
+        if value == HOLD_EXPIRED_REASON:
+            raise ValueError(f'"{HOLD_EXPIRED_REASON}" is reserved for holds that ran out.')
+        return value
 
 
 # ---- payments -----------------------------------------------------------------------------

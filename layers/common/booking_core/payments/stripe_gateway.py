@@ -17,6 +17,7 @@ from typing import Any
 import stripe
 
 from booking_core.errors import (
+    IdempotencyKeyReused,
     InvalidWebhookSignature,
     PaymentDeclined,
     PaymentProviderUnavailable,
@@ -107,6 +108,10 @@ def _calling_stripe(*, customer_input: bool = False) -> Iterator[None]:
     except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
         logger.warning("Stripe unavailable", extra={"stripe_error": type(error).__name__})
         raise PaymentProviderUnavailable from error
+    except stripe.IdempotencyError as error:
+        # Stripe's keys derive from the client's Idempotency-Key: the same key was sent with
+        # other payment details. Retrying with it cannot help; a new key can.
+        raise IdempotencyKeyReused from error
     except stripe.StripeError as error:
         # Authentication, permission, idempotency misuse: ours to fix, not the client's.
         logger.error("Stripe error", extra={"stripe_error": type(error).__name__})

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     )
     from booking_core.rules.validation import (
         busy_window,
+        check_still_free,
         validate_booking,
         version_hours,
     )
@@ -67,6 +68,7 @@ _HOME = {
     "available_ranges": "booking_core.rules.availability",
     "booking_price": "booking_core.rules.pricing",
     "busy_window": "booking_core.rules.validation",
+    "check_still_free": "booking_core.rules.validation",
     "day_windows": "booking_core.rules.calendar",
     "price_per_hour_at": "booking_core.rules.pricing",
     "slot_starts": "booking_core.rules.pricing",
@@ -94,6 +96,7 @@ __all__ = [
     "available_ranges",
     "booking_price",
     "busy_window",
+    "check_still_free",
     "day_windows",
     "price_per_hour_at",
     "slot_starts",

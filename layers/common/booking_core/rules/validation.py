@@ -112,6 +112,36 @@ def validate_booking(
         _check_gaps(policy, booking, block, taken, booking_horizon(policy, now, zone))
 
 
+def check_still_free(
+    schedule: Schedule,
+    start: datetime,
+    end: datetime,
+    busy: Sequence[Span],
+    now: datetime,
+) -> None:
+    """Raise if a booking accepted earlier could not hold [start, end) next to `busy` today:
+    another booking or a closure overlaps it, or (with `prevent_unbookable_gaps`) the two would
+    leave an unbookable gap. For a booking whose time others could book meanwhile (its hold
+    ran out); the rules it was accepted under (alignment, notice, durations, opening hours)
+    are not asked again. `busy` must cover `busy_window(schedule, start, end)`.
+    """
+    policy = schedule.policy
+    zone = venue_zone(schedule)
+    start, end, now = to_utc(start), to_utc(end), to_utc(now)
+    booking = Interval(start, end)
+    taken = busy_intervals(busy)
+    if any(span.overlaps(booking) for span in taken):
+        raise SlotUnavailable()
+    if not policy.prevent_unbookable_gaps:
+        return
+    minimum = timedelta(minutes=policy.min_duration_minutes)
+    first_day, last_day = days_around(start, end, minimum, zone)
+    blocks = open_blocks(utc_windows(schedule, first_day, last_day))
+    block = next((b for b in blocks if b.contains(booking)), None)
+    if block is not None:  # opening hours changed since: no gap to speak of
+        _check_gaps(policy, booking, block, taken, booking_horizon(policy, now, zone))
+
+
 def _check_gaps(
     policy: BookingPolicy,
     booking: Interval,

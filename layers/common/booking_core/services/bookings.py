@@ -29,12 +29,12 @@ from booking_core.errors import (
     unknown_object,
 )
 from booking_core.observability import count, logger
-from booking_core.rules.errors import InvalidDuration, SlotUnavailable
+from booking_core.rules.errors import InvalidDuration, SlotUnavailable, StartInPast
 from booking_core.rules.model import Span
 from booking_core.settings import get_settings
 from booking_core.store import bookings as store
 from booking_core.store import catalogue, tasks
-from booking_core.store.timestamps import utc_key
+from booking_core.store.timestamps import parse_instant, utc_key
 
 if TYPE_CHECKING:
     from booking_core.http.schemas import BookingCreate, BookingFilters, CancelRequest
@@ -246,6 +246,31 @@ def cancel_booking(
     raise ServiceBusy(retry_after_seconds=1)
 
 
+def time_to_keep(booking: Booking, now: datetime) -> dict[str, int]:
+    """Check that a booking being paid can keep its time, and return the versions of its
+    hours as read for that check (the payment's write is conditioned on them).
+
+    Its time is no longer its own to keep if a booking made since (after its hold ran out)
+    or a closure overlaps it or would leave an unbookable gap next to it, or, for a booking
+    whose hold ran out, if it has already started. Raises the booking rule's error then.
+    """
+    hours = [parse_instant(key) for key in booking.version_keys]
+    state = store.hour_state(booking.resource_id, hours, now)
+    if (booking.expired or booking.hold_lapsed(now)) and booking.start <= now:
+        raise StartInPast()
+    resource = catalogue.get_resource(booking.resource_id)
+    if resource is not None:
+        schedule = resource.schedule
+        look_from, look_to = rules.busy_window(schedule, booking.start, booking.end)
+        busy = [span for span in state.bookings if span.booking_id != booking.id]
+        busy += [
+            Span(start=c.start, end=c.end, reason=c.reason)
+            for c in catalogue.closures_overlapping(booking.resource_id, look_from, look_to)
+        ]
+        rules.check_still_free(schedule, booking.start, booking.end, busy, now)
+    return state.versions
+
+
 def expire_lapsed_holds(now: datetime) -> list[str]:
     """Mark every pending booking whose hold has run out `cancelled` (reason `expired`) and
     cancel its open PaymentIntent; returns the ids of the bookings expired.
@@ -276,6 +301,8 @@ def expire_hold(booking_id: str, now: datetime) -> bool:
         current = store.get_booking(booking_id)
         if current is None or not current.hold_lapsed(now):
             return False  # paid, cancelled or expired since the index was read
+        if current.payment_claimed_until is not None and current.payment_claimed_until > now:
+            return False  # a server-side payment is under way: the next run looks again
         expired = dataclasses.replace(
             current,
             status=BookingStatus.CANCELLED,

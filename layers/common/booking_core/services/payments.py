@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from booking_core import clock
 from booking_core.domain import Booking, BookingStatus, Principal, Venue
 from booking_core.errors import (
     BookingAlreadyPaid,
@@ -40,6 +41,7 @@ from booking_core.http.schemas import (
 from booking_core.money import from_minor_units, minor_units
 from booking_core.observability import count, logger
 from booking_core.payments import stripe_gateway
+from booking_core.rules.errors import BookingRuleViolation
 from booking_core.services import bookings as booking_service
 from booking_core.services import commissions
 from booking_core.settings import get_settings
@@ -92,7 +94,7 @@ def start_checkout(
         amount = minor_units(booking.total_price, booking.currency)
         intent = _reusable_intent(booking, amount, now)
         if intent is None:
-            key = _stripe_key("intent", booking, idempotency_key)
+            key = _stripe_key("intent", booking, principal, idempotency_key)
             intent = _new_intent(booking, venue, amount, key=key)
             payment = _payment_record(booking, venue, intent, method="payment_intent", now=now)
             try:
@@ -159,7 +161,9 @@ def _new_intent(
     )
 
 
-def _stripe_key(kind: str, booking: Booking, idempotency_key: str | None) -> str:
+def _stripe_key(
+    kind: str, booking: Booking, principal: Principal, idempotency_key: str | None
+) -> str:
     """What names one attempt at Stripe (as `booking-<id>-<this>`), so that a retry of the same
     request gets the same PaymentIntent and the same confirmation, never a second charge.
 
@@ -169,7 +173,9 @@ def _stripe_key(kind: str, booking: Booking, idempotency_key: str | None) -> str
     """
     if idempotency_key is None:
         return f"{kind}-{booking.payment_attempts}"
-    digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:32]
+    # Scoped like our own records: the caller (a user, or a client) and its key.
+    scope = f"{principal.kind.value}:{principal.client_id or ''}:{idempotency_key}"
+    digest = hashlib.sha256(scope.encode("utf-8")).hexdigest()[:32]
     return f"{kind}-key-{digest}"
 
 
@@ -284,7 +290,7 @@ def pay(
             "A payment for this booking is already in progress.", retry_after_seconds=5
         ) from None
     # The claim counts this attempt: without an Idempotency-Key, keys number the attempt as read.
-    key = _stripe_key("payment", booking, idempotency_key)
+    key = _stripe_key("payment", booking, principal, idempotency_key)
     try:
         return _charge(booking, venue, amount, source, payer, now, key=key)
     finally:
@@ -353,7 +359,11 @@ def _charge(
     payment = _payment_record(
         booking, venue, intent, method=method_type, now=now, source=source_view(source)
     )
-    store.attach_intent(booking.id, payment, now)
+    try:
+        store.attach_intent(booking.id, payment, now)
+    except store.BookingChanged:
+        # Cancelled or expired since it was claimed: nothing has been charged.
+        raise BookingNotPayable("This booking is no longer pending and cannot be paid.") from None
     mandate = None
     if method_type in ("sepa_debit", "bacs_debit"):
         mandate = {
@@ -388,7 +398,14 @@ def _settle_confirmed(
     payment: Payment, intent: stripe_gateway.Intent, venue: Venue, now: datetime
 ) -> str:
     if intent.status == "succeeded":
-        apply_success(replace(payment, amount=intent.amount, currency=intent.currency), now)
+        outcome = apply_success(
+            replace(payment, amount=intent.amount, currency=intent.currency), clock.now()
+        )
+        if outcome == "refunding":
+            raise BookingNotPayable(
+                "The payment went through, but this booking's time was no longer free when it "
+                "did (its hold had run out); the payment is being refunded in full."
+            )
         return "succeeded"
     if intent.status == "processing":
         return "pending"  # a bank debit: the webhook settles it in a few days
@@ -510,8 +527,14 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
         booking = booking_store.get_booking(payment.booking_id)
         try:
             if booking is not None and not time_taken and _pays(booking, payment):
+                try:
+                    versions = booking_service.time_to_keep(booking, now)
+                except BookingRuleViolation:
+                    versions = None
                 earned = commissions.commission_line(booking, payment, now)
                 try:
+                    if versions is None:
+                        raise store.TimeTaken
                     store.mark_paid(
                         booking,
                         payment,
@@ -524,13 +547,15 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
                         commission=earned,
                         # Stripe's events come in any order: a refund may be known already.
                         reversal=commissions.refunded_before_success(earned, payment, now),
+                        seen_versions=versions,
                     )
                 except store.TimeTaken:
-                    # The hold ran out and another booking has the time now: the booking
-                    # expires (if the sweep has not got to it) and the payment is refunded.
+                    # The hold ran out and the time is not free any more (booked by someone
+                    # else, or started): the booking expires (if the sweep has not got to it)
+                    # and the payment is refunded.
                     time_taken = True
                     if booking.status == BookingStatus.PENDING:
-                        booking_service.expire_hold(booking.id, now)
+                        booking_service.expire_hold(booking.id, clock.now())
                     continue
                 count("PaymentSucceeded")
                 if booking.expired or booking.hold_lapsed(now):
@@ -589,7 +614,7 @@ def _refund_reason(booking: Booking | None, payment: Payment, *, time_taken: boo
         return (
             "The booking was held for you until "
             f"{_venue_time(booking, booking.hold_expires_at or booking.updated_at)}; "
-            "the payment completed after that, when the time had been booked by someone else."
+            "the payment completed after that, when its time was no longer free."
         )
     if booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED):
         return "The booking had already been paid by another payment."
@@ -714,7 +739,8 @@ def record_refunded(
             if event is not None:
                 store.mark_event_handled(*event, now)
             return "not ours" if payment is None else "refund already recorded"
-        logger.append_keys(booking_id=payment.booking_id)
+        if event is not None:  # a webhook request: its lines name the booking from here on
+            logger.append_keys(booking_id=payment.booking_id)
         booking = booking_store.get_booking(payment.booking_id) if follow_booking else None
         paid_it = booking is not None and booking.payment_intent_id == payment.intent_id
         try:

@@ -276,18 +276,29 @@ def _hour_entry(booking: Booking, *, held: bool) -> dict[str, Any]:
     return entry
 
 
-def keep_time_ops(booking: Booking, now: datetime) -> list[dict[str, Any]]:
+def keep_time_ops(
+    booking: Booking, now: datetime, *, seen_versions: dict[str, int]
+) -> list[dict[str, Any]]:
     """The operations that make a paid booking's time its own for good, for the payment's
     transaction: its slots first (one per slot, in order), then its hours.
 
     A slot is taken if free, still ours, or held by another pending booking whose hold ran
     out: so a payment that completes after this booking's hold expired keeps the time if
-    nobody has taken it since. Each hour gets the booking's entry without a hold and a new
-    version, so a booking validated meanwhile without this one is checked again.
+    nobody has taken it since. Each hour gets the booking's entry without a hold and the next
+    version, conditioned on the version read when the time was checked (`seen_versions`), so
+    the check and this write see the same bookings, and a booking validated meanwhile without
+    this one is checked again.
     """
     operations = _slot_puts(booking, now, held=False)
     entry = _hour_entry(booking, held=False)
     for hour_key in booking.version_keys:
+        seen = seen_versions.get(hour_key, 0)
+        values: dict[str, Any] = {":entry": entry, ":next": seen + 1}
+        if seen == 0:
+            condition = "attribute_not_exists(#version)"
+        else:
+            condition = "#version = :seen"
+            values[":seen"] = seen
         operations.append(
             {
                 "Update": {
@@ -295,12 +306,13 @@ def keep_time_ops(booking: Booking, now: datetime) -> list[dict[str, Any]]:
                     "Key": table.to_dynamo(
                         {"pk": _resource_pk(booking.resource_id), "sk": f"HOUR#{hour_key}"}
                     ),
-                    "UpdateExpression": "SET #entry = :entry ADD #version :one",
+                    "UpdateExpression": "SET #entry = :entry, #version = :next",
+                    "ConditionExpression": condition,
                     "ExpressionAttributeNames": {
                         "#entry": _ENTRY_PREFIX + booking.id,
                         "#version": "version",
                     },
-                    "ExpressionAttributeValues": table.to_dynamo({":entry": entry, ":one": 1}),
+                    "ExpressionAttributeValues": table.to_dynamo(values),
                 }
             }
         )

@@ -272,11 +272,13 @@ def mark_paid(
     event: tuple[str, str] | None = None,
     commission: CommissionLine | None = None,
     reversal: CommissionLine | None = None,
+    seen_versions: dict[str, int],
 ) -> None:
     """The payment succeeded and pays the booking (pending, or expired and not taken since):
     in one write with tasks, the booking's time kept for good, and the commission line of the
     client the booking was made through (and `reversal`, of what was refunded before; the
-    write requires the refunded amount to be as read).
+    write requires the refunded amount to be as read). The booking's hours must still have
+    `seen_versions` (read when its time was checked).
 
     Raises PaymentAlreadySettled, BookingChanged, TimeTaken or EventAlreadyHandled; nothing is
     written then.
@@ -323,7 +325,7 @@ def mark_paid(
         ),
     ]
     time_from = len(operations)
-    operations += booking_store.keep_time_ops(booking, now)
+    operations += booking_store.keep_time_ops(booking, now, seen_versions=seen_versions)
     slot_guards = dict.fromkeys(range(time_from, time_from + len(booking.slot_starts)), TimeTaken)
     operations += tasks
     operations += [commissions.line_op(line) for line in (commission, reversal) if line]
