@@ -518,9 +518,9 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
     """A payment succeeded: pay its booking (with the confirmation emails), or, if the booking
     does not need it, refund it. Once per payment, whoever reports it and how often.
 
-    A payment that completes after the booking's hold ran out still pays it if nobody has
-    booked its time since (even once the sweep has marked it expired); otherwise it is
-    refunded, and the payer is told why by email.
+    Paying checks that the booking can keep its time (`bookings.time_to_keep`): a payment that
+    completes after the hold ran out still pays it if its time is still free (even once the
+    sweep has marked it expired); otherwise it is refunded, and the payer is told why by email.
     """
     time_taken = False
     for _ in range(_MAX_DECISIONS):
