@@ -13,6 +13,7 @@ import pytest
 from local.demo import load_demo_data
 from local.events import load_event as render_event
 from local.template import REPO_ROOT
+from tests.unit.notifications.test_mailgun import FakeMailgun, mailgun  # noqa: F401
 
 # Which function each sample event belongs to.
 EVENT_FUNCTIONS = {
@@ -151,3 +152,20 @@ def stripe_env(payments_env: Any, demo: dict[str, Any]) -> Iterator[Any]:
     stripe_gateway.reset_client()
     yield payments_env
     stripe_gateway.reset_client()
+
+
+@pytest.fixture
+def via_mailgun(
+    stripe_env: Any,
+    mailgun: FakeMailgun,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> FakeMailgun:
+    """Emails go to a Mailgun stand-in over HTTP instead of the capture folder."""
+    from booking_core.settings import get_settings
+
+    monkeypatch.delenv("MAIL_CAPTURE_DIR", raising=False)
+    monkeypatch.setenv("MAILGUN_API_KEY", "key-test-not-secret")
+    monkeypatch.setenv("MAILGUN_DOMAIN", "mg.example.com")
+    monkeypatch.setenv("MAILGUN_API_BASE", mailgun.base_url)
+    get_settings.cache_clear()
+    return mailgun

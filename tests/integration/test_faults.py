@@ -50,7 +50,7 @@ from tests.integration.test_payments import (
     emails,
     pay,
 )
-from tests.unit.notifications.test_mailgun import FakeMailgun, mailgun  # noqa: F401
+from tests.unit.notifications.test_mailgun import FakeMailgun
 
 # ---- DynamoDB faults ---------------------------------------------------------------------
 
@@ -611,21 +611,6 @@ def test_a_failed_webhook_and_its_redelivery_send_each_email_once(
 # ---- Mailgun down ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def mail_via_mailgun(
-    stripe_env: Any,
-    mailgun: FakeMailgun,  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
-) -> FakeMailgun:
-    """Emails go to a Mailgun stand-in over HTTP instead of the capture folder."""
-    monkeypatch.delenv("MAIL_CAPTURE_DIR", raising=False)
-    monkeypatch.setenv("MAILGUN_API_KEY", "key-test-not-secret")
-    monkeypatch.setenv("MAILGUN_DOMAIN", "mg.example.com")
-    monkeypatch.setenv("MAILGUN_API_BASE", mailgun.base_url)
-    get_settings.cache_clear()
-    return mailgun
-
-
 def _closed_port() -> str:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -648,7 +633,7 @@ MAILGUN_DOWN = [("500", 1), ("429", 1), ("refused", 1), ("500", 3), ("refused", 
 def test_emails_wait_while_mailgun_is_down_and_then_go_out_once(
     call: Call,
     invoke: Invoke,
-    mail_via_mailgun: FakeMailgun,
+    via_mailgun: FakeMailgun,
     monkeypatch: pytest.MonkeyPatch,
     failure: str,
     runs: int,
@@ -659,22 +644,22 @@ def test_emails_wait_while_mailgun_is_down_and_then_go_out_once(
         monkeypatch.setenv("MAILGUN_API_BASE", _closed_port())
         get_settings.cache_clear()
     else:
-        mail_via_mailgun.status = int(failure)
+        via_mailgun.status = int(failure)
     moment, attempts = clock.now(), 0
     for _ in range(runs):
         outcome = outbox.process_due(moment)
         attempts += len(outcome.retrying)
         moment += timedelta(hours=1)  # past any retry's backoff
     # When Mailgun is back and the outbox runs again, and again
-    monkeypatch.setenv("MAILGUN_API_BASE", mail_via_mailgun.base_url)
+    monkeypatch.setenv("MAILGUN_API_BASE", via_mailgun.base_url)
     get_settings.cache_clear()
-    mail_via_mailgun.status = 200
-    failed_requests = len(mail_via_mailgun.requests)
+    via_mailgun.status = 200
+    failed_requests = len(via_mailgun.requests)
     outbox.process_due(moment)
     outbox.process_due(moment + timedelta(hours=1))
     # Then every failed try was kept for a retry, and each email went out exactly once
     assert attempts == 2 * runs
-    sent = [r.field("to") for r in mail_via_mailgun.requests[failed_requests:]]
+    sent = [r.field("to") for r in via_mailgun.requests[failed_requests:]]
     assert sorted(sent) == [
         "Dana Demo <demo@example.com>",
         "Sports Center <frontdesk@sports-center.example>",
@@ -682,17 +667,17 @@ def test_emails_wait_while_mailgun_is_down_and_then_go_out_once(
     assert {t.status for t in tasks.tasks_of_booking(booking["id"])} == {"done"}
 
 
-def test_an_email_mailgun_never_takes_is_parked_not_lost(call: Call, mail_via_mailgun: FakeMailgun):
+def test_an_email_mailgun_never_takes_is_parked_not_lost(call: Call, via_mailgun: FakeMailgun):
     # Given a paid booking, and Mailgun answering 500 for longer than the retries last
     booking = _paid_booking(call)
-    mail_via_mailgun.status = 500
+    via_mailgun.status = 500
     moment = clock.now()
     # When the outbox has tried every attempt a task gets
     for _ in range(tasks.MAX_ATTEMPTS):
         outbox.process_due(moment)
         moment += timedelta(hours=1)
     # Then both emails are parked as failed, for someone to look at, after twelve tries each
-    assert len(mail_via_mailgun.requests) == 2 * tasks.MAX_ATTEMPTS
+    assert len(via_mailgun.requests) == 2 * tasks.MAX_ATTEMPTS
     parked = tasks.tasks_of_booking(booking["id"])
     assert {(t.status, t.attempts) for t in parked} == {("failed", tasks.MAX_ATTEMPTS)}
     assert outbox.process_due(moment + timedelta(days=1)).done == []

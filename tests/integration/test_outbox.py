@@ -7,33 +7,15 @@ import copy
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from booking_core import clock
 from booking_core.services import outbox
-from booking_core.settings import get_settings
 from booking_core.store import tasks
 from local.events import load_event
 from local.template import REPO_ROOT
 from tests.integration.conftest import Call
 from tests.integration.payments import Invoke, run_outbox
 from tests.integration.test_payments import book, card_payment, pay
-from tests.unit.notifications.test_mailgun import FakeMailgun, mailgun  # noqa: F401
-
-
-@pytest.fixture
-def via_mailgun(
-    stripe_env: Any,
-    mailgun: FakeMailgun,  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
-) -> FakeMailgun:
-    """Emails go to a Mailgun stand-in over HTTP instead of the capture folder."""
-    monkeypatch.delenv("MAIL_CAPTURE_DIR", raising=False)
-    monkeypatch.setenv("MAILGUN_API_KEY", "key-test-not-secret")
-    monkeypatch.setenv("MAILGUN_DOMAIN", "mg.example.com")
-    monkeypatch.setenv("MAILGUN_API_BASE", mailgun.base_url)
-    get_settings.cache_clear()
-    return mailgun
+from tests.unit.notifications.test_mailgun import FakeMailgun
 
 
 def test_emails_survive_mailgun_being_down_and_go_out_once_it_is_back(
