@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from booking_core import clock
 from booking_core.domain import WEEKDAYS, OpeningRange, Principal, PrincipalKind
 from booking_core.http.schemas import (
     BookingCreate,
@@ -96,7 +97,7 @@ def load_demo_data(now: datetime | None = None) -> dict[str, Any]:
     if stored is not None:
         summary: dict[str, Any] = json.loads(stored["summary"])
         return summary
-    summary = _create_demo_data(now or datetime.now(UTC))
+    summary = _create_demo_data(now or clock.now())
     table.put_item({"pk": _SUMMARY_KEY[0], "sk": _SUMMARY_KEY[1], "summary": json.dumps(summary)})
     return summary
 

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from local import clock as local_clock
+
 DEMO_TIMEZONE = ZoneInfo("Europe/Berlin")
 _PLACEHOLDER = re.compile(
     r"\{\{(DATE|DATETIME)\+(\d+)(?: (\d\d):(\d\d))?\}\}"
@@ -75,7 +77,7 @@ def load_event(
 ) -> dict[str, Any]:
     """A sample event with its placeholders filled in."""
     text = Path(path).read_text()
-    moment = now or datetime.now(UTC)
+    moment = now or local_clock.now()
     rendered = render_text(
         text, now=moment, demo_booking_id=demo_booking_id, demo_booking_total=demo_booking_total
     )
@@ -105,6 +107,9 @@ def main(argv: list[str]) -> int:
     if len(argv) != 3 or argv[1] != "render":
         print("usage: python -m local.events render events/<file>.json [> rendered.json]")
         return 2
+    from local.lambda_runtime import add_project_to_sys_path  # the clock is the layer's
+
+    add_project_to_sys_path()
     print(json.dumps(load_event(argv[2]), indent=2))
     return 0
 

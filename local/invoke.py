@@ -18,10 +18,11 @@ import traceback
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager, redirect_stdout
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from local import clock as local_clock
+from local.clock import start_from_environment
 from local.dynamodb import create_tables, start_dynamodb
 from local.events import render_text
 from local.lambda_runtime import (
@@ -76,6 +77,7 @@ def main(
     load_demo_data: DemoLoader | None = None,
 ) -> int:
     add_project_to_sys_path()
+    start_from_environment(os.environ)  # TEST_NOW, as the stack reads it
     parser = argparse.ArgumentParser(
         prog="python -m local.invoke", description="Run one function's handler on one event."
     )
@@ -132,7 +134,7 @@ def main(
             demo = (load_demo_data or demo_loader())()
         # Sample events carry placeholders (dates relative to today, the demo booking's id).
         event = json.loads(
-            render_text(event_text, now=datetime.now(UTC), demo_booking_id=_demo_booking_id(demo))
+            render_text(event_text, now=local_clock.now(), demo_booking_id=_demo_booking_id(demo))
         )
         handlers = Handlers(template, region=region, import_module=import_module)
         try:

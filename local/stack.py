@@ -29,6 +29,7 @@ from types import FrameType
 from typing import Any, Protocol, TextIO
 
 from local.api import DEFAULT_PORT, ApiServer, LocalApi, default_local_routes
+from local.clock import TEST_NOW, start_from_environment
 from local.dynamodb import DEFAULT_REGION, EmbeddedDynamoDB, create_tables, start_dynamodb
 from local.event_sources import (
     ScheduleRunner,
@@ -326,6 +327,11 @@ def main(*, load_demo_data: DemoLoader | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
 
     state = state_dir()
+    try:
+        start_from_environment(os.environ)
+    except ValueError as error:
+        print(f"local stack: {TEST_NOW}: {error}", file=sys.stderr)
+        return 2
     try:
         stack = start_stack(
             port=int(os.environ.get("PORT") or DEFAULT_PORT),

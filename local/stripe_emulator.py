@@ -24,6 +24,7 @@ import json
 import re
 import secrets
 import threading
+import time
 import urllib.parse
 import urllib.request
 import warnings
@@ -307,6 +308,7 @@ def _patch_localstripe() -> None:
         if _patched:
             return
         _keep_state_in_memory()
+        _read_the_time_from_the_clock()
         _accept_payment_intent_parameters()
         _refer_to_the_latest_charge_by_id()
         _decline_cards_with_card_errors()
@@ -320,6 +322,25 @@ def _keep_state_in_memory() -> None:
     # Stripe's state is per account: no pickle in /tmp shared by every process on the machine.
     resources.Store.dump_to_disk = lambda self: None
     resources.Store.try_load_from_disk = lambda self: None
+
+
+class _ClockTime:
+    """The `time` module as localstripe sees it: `time()` reads `booking_core.clock`."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    @staticmethod
+    def time() -> float:
+        from booking_core import clock  # on sys.path by the time an emulator starts
+
+        return clock.timestamp()
+
+
+def _read_the_time_from_the_clock() -> None:
+    # Objects' `created` and events' timestamps (which sign the webhooks) follow the clock that
+    # the functions read, so a signed webhook still verifies after the local clock moves.
+    resources.time = _ClockTime()
 
 
 def _accept_payment_intent_parameters() -> None:

@@ -9,7 +9,8 @@ is_313() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/de
 for candidate in "${PYTHON:-}" python3.13; do
   [ -n "$candidate" ] || continue
   if is_313 "$candidate"; then
-    "$candidate" -c 'import sys; print(sys.executable)'
+    # The base interpreter, not a virtualenv's: make replaces .venv, which may be on PATH.
+    "$candidate" -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))'
     exit 0
   fi
 done
