@@ -573,6 +573,11 @@ class ApiServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # stop() must not wait for idle keep-alive connections
     allow_reuse_address = True
+    # The listen backlog: connections the kernel holds until the serving thread accepts them.
+    # The standard library's 5 overflows when a few dozen clients connect at once while every
+    # thread competes for the GIL, and clients beyond it were reset (issue 11). The kernel caps
+    # it at net.core.somaxconn.
+    request_queue_size = 1024
 
     def __init__(self, api: LocalApi, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
         self.api = api

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer
 
 from local.template import Template
 
@@ -44,6 +44,15 @@ class SerializedWSGIApp:
         with self._lock:
             # Drain the body inside the lock: a lazy iterable would run moto after release.
             return list(self._app(environ, start_response))
+
+
+class _DynamoDBServer(ThreadedWSGIServer):
+    # Every API request in flight may open a connection of its own here (boto3 pools 10), so
+    # the listen backlog matches the local API's (local/api.py): werkzeug's 128 overflowed at
+    # about 200 concurrent API requests.
+    request_queue_size = 1024
+    # Don't wait on stop for threads parked on idle keep-alive connections of boto3's pools.
+    block_on_close = False
 
 
 class EmbeddedDynamoDB:
@@ -90,10 +99,7 @@ def start_dynamodb(port: int = 0) -> EmbeddedDynamoDB:
 
     _expire_shard_iterators()
     app = SerializedWSGIApp(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=QuietRequestHandler)
-    # Don't wait on stop for threads parked on idle keep-alive connections of boto3's pools.
-    assert isinstance(server, ThreadedWSGIServer)
-    server.block_on_close = False
+    server = _DynamoDBServer("127.0.0.1", port, app, handler=QuietRequestHandler)
     return EmbeddedDynamoDB(server).start()
 
 

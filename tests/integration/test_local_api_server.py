@@ -5,7 +5,11 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Iterator
+import socket
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any
 
@@ -122,3 +126,65 @@ def test_one_connection_serves_several_requests(base_url: str, functions: EchoFu
     # Then all three were answered
     assert statuses == [200, 200, 200]
     assert len(functions.events) == 3
+
+
+# ---- many clients at once (issue 11) ---------------------------------------------------------
+
+AT_ONCE = 80  # more than the 64 concurrent clients `make run` must serve
+
+
+def test_the_listen_backlog_holds_at_least_64_connections() -> None:
+    # Given the local API's server class
+    # Then the kernel may queue at least 64 connections it has not accepted yet
+    assert ApiServer.request_queue_size >= 64
+
+
+def ask_for_health(host: str, port: int, sent: Callable[[], object]) -> str:
+    """GET /_local/health on a connection of its own: the status line, or what went wrong.
+
+    `sent` is called once the request is sent (or the connection failed), before reading.
+    """
+    try:
+        sock = socket.create_connection((host, port), timeout=5)
+    except OSError as error:
+        sent()
+        return f"connect: {error!r}"
+    with sock:
+        try:
+            sock.sendall(b"GET /_local/health HTTP/1.1\r\nHost: local\r\nConnection: close\r\n\r\n")
+            sent()
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except OSError as error:
+            return f"send or read: {error!r}"
+    return answer.split(b"\r\n", 1)[0].decode()
+
+
+def test_connections_made_while_nothing_accepts_them_are_all_answered(
+    functions: EchoFunctions,
+) -> None:
+    # Given a local API that listens but does not accept yet, as when its accepting thread
+    # waits for the GIL behind busy request threads
+    handlers = Handlers(
+        load_template(), region="eu-central-1", import_module=functions.import_module
+    )
+    server = ApiServer(LocalApi(handlers, log=io.StringIO()), port=0)
+    host, port = server.server_address[:2]
+    connected = threading.Barrier(AT_ONCE + 1, timeout=30)
+    try:
+        with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
+            # When 80 clients connect and send their request at once
+            answers = [
+                pool.submit(ask_for_health, str(host), int(port), sent=connected.wait)
+                for _ in range(AT_ONCE)
+            ]
+            connected.wait()  # every client connected (or failed to)
+            # And only then does the server start accepting
+            server.start()
+            statuses = Counter(answer.result() for answer in answers)
+    finally:
+        server.stop()
+
+    # Then the kernel queued every connection, and every client got its answer
+    assert statuses == {"HTTP/1.1 200 OK": AT_ONCE}
