@@ -10,11 +10,12 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help setup run test lint format typecheck validate build unit integration e2e fuzz openapi invoke bench lock clean
+.PHONY: help setup run test test-dates lint format typecheck validate build unit integration e2e fuzz openapi invoke bench lock clean
 
 help:
 	@echo "make run        start the local stack with demo data (http://127.0.0.1:3000, PORT= to change)"
 	@echo "make test       lint, type check, sam validate --lint, sam build and every test"
+	@echo "make test-dates the tests again as if it were each of TEST_DATES (TEST_NOW=<instant> for one)"
 	@echo "make invoke     FUNCTION=<logical id> EVENT=events/<file>.json: run one handler locally"
 	@echo "make bench      cold-start import times as ratios to 'import boto3'"
 	@echo "make openapi    write openapi.json (OpenAPI 3.1) from the models and template.yaml's routes"
@@ -34,8 +35,20 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m local.stack
 
+# Both cores: the tests run in worker processes (pytest-xdist), each with its own emulators.
+PYTEST_WORKERS ?= auto
 test: lint typecheck validate build
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+# The suite under instants that have broken date arithmetic before: a weekend night, the eve
+# of a clock change, the end of a month and year, the eve of a leap day (and now, as always).
+TEST_DATES ?= 2026-12-05T23:50:00+01:00 2027-03-26T22:30:00Z 2026-12-31T23:30:00Z 2028-02-28T12:00:00Z
+test-dates: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+	@for instant in $(TEST_DATES); do \
+	  echo "== TEST_NOW=$$instant"; \
+	  TEST_NOW=$$instant $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -55,13 +68,13 @@ build: $(STAMP)
 	$(BIN)/sam build --parallel --cached
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/unit
 
 integration: $(STAMP)
-	$(BIN)/python -m pytest tests/integration
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/integration
 
 e2e: $(STAMP)
-	$(BIN)/python -m pytest tests/e2e
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/e2e
 
 # The long round of tests/fuzz: many examples per operation, and schemathesis's coverage phase.
 FUZZ_EXAMPLES ?= 100

@@ -23,13 +23,14 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote
 
+from local import clock as local_clock
 from local.lambda_runtime import ACCOUNT_ID, Handlers, lambda_context
 from local.template import Route
 
@@ -278,7 +279,7 @@ def build_proxy_event(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The REST API (v1) Lambda proxy event API Gateway would send for `request`."""
-    now = now or datetime.now(UTC)
+    now = now or local_clock.now()
     headers: dict[str, str] = {}
     multi_value_headers: dict[str, list[str]] = {}
     for name, value in request.headers:

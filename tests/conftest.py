@@ -1,6 +1,11 @@
-"""Fixtures shared by every test: an embedded DynamoDB, the template's tables, the handlers.
+"""Fixtures shared by every test: the clock, an embedded DynamoDB, the template's tables, the
+handlers.
 
 The logic lives in `local/` so that the tests, the local API and `make invoke` share one path.
+
+Time: every test starts at one instant, the run's: `TEST_NOW=<ISO 8601 instant>` when given,
+else the moment the run began; from there time moves on as usual, and a test may move or stop
+`booking_core.clock` itself. Local stacks that tests start get the same TEST_NOW.
 """
 
 from __future__ import annotations
@@ -9,13 +14,16 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 
-from local.dynamodb import EmbeddedDynamoDB, reset_tables, start_dynamodb
+from booking_core import clock
+from local.clock import TEST_NOW, parse_instant
+from local.dynamodb import EmbeddedDynamoDB, TablesSnapshot, reset_tables, start_dynamodb
 from local.events import load_event as render_event
 from local.lambda_runtime import DUMMY_CREDENTIALS, Handlers, lambda_environment
 from local.template import REPO_ROOT, load_template
@@ -27,6 +35,7 @@ if TYPE_CHECKING:
 
 REGION = "eu-central-1"
 _ENVIRONMENT_BEFORE: dict[str, str] = {}
+_RUN_STARTED_AT: list[datetime] = []  # set once, by pytest_configure
 # The suite sends many requests with one token from one address: limits no test reaches.
 # Tests of the limits themselves lower them (tests/integration/test_rate_limits.py).
 UNREACHED_RATE_LIMITS = {
@@ -39,10 +48,42 @@ def pytest_configure(config: pytest.Config) -> None:
     # The functions' environment from the template, before collection imports any module:
     # Powertools reads its service name and log level when a module creates its Logger.
     _ENVIRONMENT_BEFORE.update(os.environ)
+    # One instant for the whole run: its worker processes and the stacks they start inherit it.
+    _RUN_STARTED_AT.append(run_started_at())
+    os.environ[TEST_NOW] = _RUN_STARTED_AT[0].isoformat()
     os.environ.update(
         lambda_environment(load_template(), dynamodb_endpoint_url=None, region=REGION)
         | UNREACHED_RATE_LIMITS
     )
+
+
+def run_started_at() -> datetime:
+    """TEST_NOW if set (a bad value stops the run with the reason), else the wall clock."""
+    text = os.environ.get(TEST_NOW)
+    if not text:
+        return datetime.now(UTC)
+    try:
+        return parse_instant(text)
+    except ValueError as error:
+        raise pytest.UsageError(f"{TEST_NOW}: {error}") from None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"{TEST_NOW}={_RUN_STARTED_AT[0].isoformat()} (each test starts at this instant)"
+
+
+@pytest.fixture(scope="session")
+def run_instant() -> datetime:
+    """The instant every test starts at (TEST_NOW, or when the run began)."""
+    return _RUN_STARTED_AT[0]
+
+
+@pytest.fixture(autouse=True)
+def run_clock(run_instant: datetime) -> Iterator[None]:
+    """The test starts at the run's instant, and time moves on from there."""
+    clock.travel(run_instant)
+    yield
+    clock.reset()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -66,16 +107,26 @@ def dynamodb() -> Iterator[EmbeddedDynamoDB]:
     embedded.stop()
 
 
+@pytest.fixture(scope="session")
+def empty_tables(dynamodb: EmbeddedDynamoDB) -> TablesSnapshot:
+    """Every table of the template, created empty once for the session."""
+    reset_tables(dynamodb.endpoint_url, load_template(), REGION)
+    return dynamodb.snapshot()
+
+
 @pytest.fixture
-def table(dynamodb: EmbeddedDynamoDB) -> Table:
-    """The booking table, empty: every table of the template deleted and created again."""
+def table(dynamodb: EmbeddedDynamoDB, empty_tables: TablesSnapshot) -> Table:
+    """The booking table, empty: every table of the template emptied."""
     from booking_core.settings import get_settings
 
-    template = load_template()
-    reset_tables(dynamodb.endpoint_url, template, REGION)
+    try:
+        dynamodb.restore(empty_tables)
+    except KeyError:  # a test deleted a table: create them again
+        reset_tables(dynamodb.endpoint_url, load_template(), REGION)
+        dynamodb.restore(empty_tables)
     get_settings.cache_clear()
     resource = boto3.resource("dynamodb", endpoint_url=dynamodb.endpoint_url, region_name=REGION)
-    return resource.Table(template.environment["TABLE_NAME"])
+    return resource.Table(load_template().environment["TABLE_NAME"])
 
 
 @pytest.fixture(scope="session")

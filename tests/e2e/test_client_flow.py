@@ -9,12 +9,13 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from booking_core import clock
 from local.process import StackProcess
 from local.template import REPO_ROOT
 from tests.e2e.test_payment_flow import confirm_with_test_card, wait_for
@@ -70,7 +71,7 @@ def test_a_partner_app_books_pays_and_reads_its_commission_statement(
     assert wait_for(paid), "the booking was not marked paid"
 
     # When this month is aggregated by hand, closed early as the local stack allows
-    now = datetime.now(UTC)
+    now = clock.now()
     month = now.strftime("%Y-%m")
     next_month = (now.replace(day=28) + timedelta(days=4)).replace(day=1)
     event = tmp_path / "aggregate.json"

@@ -6,11 +6,14 @@ import copy
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from booking_core import clock
 from local.demo import load_demo_data
+from local.dynamodb import EmbeddedDynamoDB, TablesSnapshot
 from local.events import load_event as render_event
 from local.template import REPO_ROOT
 from tests.unit.notifications.test_mailgun import FakeMailgun, mailgun  # noqa: F401
@@ -63,10 +66,26 @@ class Reply:
         return json.loads(self.raw_body)
 
 
+@pytest.fixture(scope="session")
+def demo_tables(
+    dynamodb: EmbeddedDynamoDB, empty_tables: TablesSnapshot, run_instant: datetime
+) -> tuple[TablesSnapshot, dict[str, Any]]:
+    """The tables with the demo data, made once for the session at the run's instant (where
+    each test starts), and the demo summary."""
+    clock.travel(run_instant)
+    dynamodb.restore(empty_tables)
+    summary = load_demo_data()
+    return dynamodb.snapshot(), summary
+
+
 @pytest.fixture
-def demo(table: Any) -> dict[str, Any]:
-    """The local stack's demo data, on empty tables."""
-    return load_demo_data()
+def demo(
+    table: Any, dynamodb: EmbeddedDynamoDB, demo_tables: tuple[TablesSnapshot, dict[str, Any]]
+) -> dict[str, Any]:
+    """The local stack's demo data, on otherwise empty tables."""
+    snapshot, summary = demo_tables
+    dynamodb.restore(snapshot)
+    return copy.deepcopy(summary)
 
 
 Call = Callable[..., Reply]

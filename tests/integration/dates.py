@@ -1,17 +1,37 @@
-"""Venue-local dates and times relative to today, for the demo venue (Europe/Berlin)."""
+"""Venue-local dates and times relative to the clock's today, for the demo venue (Europe/Berlin).
+
+The clock is `booking_core.clock`: each test starts at the run's instant (TEST_NOW, or when the
+run began; see tests/conftest.py), so "today" is the same for every test of a run.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
+from booking_core import clock
 from local.events import DEMO_TIMEZONE
 
 
+def today() -> date:
+    """The venue-local date now."""
+    return clock.now().astimezone(DEMO_TIMEZONE).date()
+
+
 def local_day(days_ahead: int, *, weekday: bool = True) -> date:
-    """A venue-local date about `days_ahead` from today; a Monday-Friday one when `weekday`."""
-    day = (datetime.now(UTC).astimezone(DEMO_TIMEZONE) + timedelta(days=days_ahead)).date()
-    while weekday and day.weekday() >= 5:
-        day += timedelta(days=1)
+    """A venue-local date `days_ahead` from today; with `weekday`, the `days_ahead`-th
+    Monday-Friday after today instead.
+
+    Counting weekdays (not skipping forward from a weekend) keeps different `days_ahead`
+    different days: local_day(5) and local_day(6) never land on the same Monday.
+    """
+    day = today()
+    if not weekday:
+        return day + timedelta(days=days_ahead)
+    step = 1 if days_ahead >= 0 else -1
+    for _ in range(abs(days_ahead)):
+        day += timedelta(days=step)
+        while day.weekday() >= 5:
+            day += timedelta(days=step)
     return day
 
 

@@ -7,13 +7,13 @@ import copy
 import hashlib
 import hmac
 import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import stripe
 
+from booking_core import clock
 from local.events import load_event
 from local.template import REPO_ROOT
 
@@ -44,7 +44,7 @@ def confirm_with_card(emulator: Any, intent_id: str, number: str = SUCCEEDING_CA
 
 
 def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
-    moment = int(time.time()) if timestamp is None else timestamp
+    moment = int(clock.timestamp()) if timestamp is None else timestamp
     digest = hmac.new(secret.encode(), f"{moment}.{payload}".encode(), hashlib.sha256).hexdigest()
     return f"t={moment},v1={digest}"
 
@@ -56,7 +56,7 @@ def stripe_event(
         "id": event_id or f"evt_{uuid.uuid4().hex[:24]}",
         "object": "event",
         "type": event_type,
-        "created": int(time.time()),
+        "created": int(clock.timestamp()),
         "livemode": False,
         "data": {
             "object": data_object.to_dict() if hasattr(data_object, "to_dict") else data_object

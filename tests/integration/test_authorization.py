@@ -9,10 +9,10 @@ route differs. Public routes say so (`ANYONE`): they are allowed anonymously and
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import secrets
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,13 +23,14 @@ from typing import Any
 
 import pytest
 
+from booking_core import clock
 from booking_core.payments import stripe_gateway
 from booking_core.services import accounts
 from booking_core.store import commissions as commission_store
 from booking_core.store import table
-from local.dynamodb import EmbeddedDynamoDB, reset_tables
+from local.demo import load_demo_data
+from local.dynamodb import EmbeddedDynamoDB, TablesSnapshot
 from local.template import load_template
-from tests.conftest import REGION
 from tests.integration.conftest import Call, Reply
 from tests.integration.dates import at, local_day
 from tests.integration.payments import Invoke, sign, stripe_event, webhook_delivery
@@ -264,8 +265,7 @@ def deactivated_user_token() -> str:
 
 
 # Built by the first test that needs it, then kept: every later test starts from the tables as
-# the scene left them, put back item by item (conftest's `table` would make the tables again
-# and load the demo data again, about two seconds a test, for some two hundred cases).
+# the scene left them, restored from a snapshot.
 _SAVED: dict[str, Any] = {}
 
 
@@ -280,54 +280,35 @@ def _items(client: Any, name: str) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def _put_back(client: Any, name: str, keys: list[str], saved: list[dict[str, Any]]) -> None:
-    """Make table `name` hold exactly the `saved` items again."""
-
-    def key(item: dict[str, Any]) -> str:
-        return json.dumps({k: item[k] for k in keys}, sort_keys=True)
-
-    wanted = {key(item): item for item in saved}
-    current = {key(item): item for item in _items(client, name)}
-    writes = [{"DeleteRequest": {"Key": json.loads(k)}} for k in current.keys() - wanted.keys()]
-    writes += [
-        {"PutRequest": {"Item": item}}
-        for k, item in wanted.items()
-        if json.dumps(current.get(k), sort_keys=True) != json.dumps(item, sort_keys=True)
-    ]
-    for first in range(0, len(writes), 25):
-        client.batch_write_item(RequestItems={name: writes[first : first + 25]})
-
-
-def _tables() -> dict[str, list[str]]:
-    """Each of the template's tables by name, with its key attributes."""
-    template = load_template()
-    return {
-        template.table_name(logical_id): [k["AttributeName"] for k in properties["KeySchema"]]
-        for logical_id, properties in template.tables.items()
-    }
-
-
 @pytest.fixture(name="table")
-def scene_tables(dynamodb: EmbeddedDynamoDB) -> None:
+def scene_tables(dynamodb: EmbeddedDynamoDB, empty_tables: TablesSnapshot) -> None:
     """conftest's `table` (empty tables) until the scene is built; then the scene's tables."""
     from booking_core.settings import get_settings
 
-    if "items" not in _SAVED:
-        reset_tables(dynamodb.endpoint_url, load_template(), REGION)
+    dynamodb.restore(_SAVED.get("tables", empty_tables))
     get_settings.cache_clear()
-    if "items" in _SAVED:
-        for name, keys in _tables().items():
-            _put_back(table.client(), name, keys, _SAVED["items"][name])
 
 
 @pytest.fixture
-def scene(call: Call, demo: dict[str, Any]) -> Scene:
+def demo(
+    table: None, dynamodb: EmbeddedDynamoDB, demo_tables: tuple[TablesSnapshot, dict[str, Any]]
+) -> dict[str, Any]:
+    """The integration conftest's demo data until the scene is built; then the scene's tables,
+    which hold the demo data too."""
+    if "tables" in _SAVED:
+        return load_demo_data()  # the summary stored with the demo data
+    snapshot, summary = demo_tables
+    dynamodb.restore(snapshot)
+    return copy.deepcopy(summary)
+
+
+@pytest.fixture
+def scene(call: Call, demo: dict[str, Any], dynamodb: EmbeddedDynamoDB) -> Scene:
     """The demo data, plus: one person mapped by both partner apps, a booking the partner made
     for them, and a statement of the partner's for a closed month."""
     if "scene" not in _SAVED:
         _SAVED["scene"] = build_scene(call, demo)
-        client = table.client()
-        _SAVED["items"] = {name: _items(client, name) for name in _tables()}
+        _SAVED["tables"] = dynamodb.snapshot()
     built: Scene = _SAVED["scene"]
     return built
 
@@ -907,7 +888,7 @@ def _forged(event: dict[str, Any], secret: str, forgery: str) -> dict[str, Any]:
         case "only a v0 (test-mode scheme) signature":
             signature = sign(body, secret).replace("v1=", "v0=")
         case "a valid signature of our secret, but for the wrong timestamp":
-            moment = int(time.time())
+            moment = int(clock.timestamp())
             signature = sign(body, secret, moment).replace(f"t={moment}", f"t={moment + 1}")
         case _:
             raise AssertionError(forgery)

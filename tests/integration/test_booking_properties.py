@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from booking_core import clock
 from booking_core.domain import Principal, PrincipalKind
 from booking_core.errors import BookingRuleViolation
 from booking_core.http.schemas import BookingCreate
@@ -61,13 +62,13 @@ def test_accepted_bookings_never_overlap_or_leave_a_short_gap(
             end_datetime=start + timedelta(minutes=30 * halves),
         )
         with contextlib.suppress(BookingRuleViolation):
-            bookings.create_booking(user, request, datetime.now(UTC))
+            bookings.create_booking(user, request, clock.now())
     # Then what was accepted never overlaps, and every free stretch is 0 or at least 60 minutes
     spans = sorted(
         (
             span
             for span, _ in booking_store.booked_spans_with_owner(
-                resource.id, opens, closes, datetime.now(UTC), slot_minutes=30
+                resource.id, opens, closes, clock.now(), slot_minutes=30
             )
         ),
         key=lambda s: s.start,

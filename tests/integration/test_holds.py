@@ -5,7 +5,7 @@ time is free, and is refunded (with an email saying why) if someone else has boo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -37,7 +37,7 @@ class Clock:
     """The time the handlers read: starts now and moves only when the test says so."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.moment = datetime.now(UTC).replace(microsecond=0)
+        self.moment = clock.now().replace(microsecond=0)
         monkeypatch.setattr(clock, "now", lambda: self.moment)
 
     def advance(self, delta: timedelta) -> None:

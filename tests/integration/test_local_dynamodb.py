@@ -161,3 +161,48 @@ def test_concurrent_transactions_on_one_key_let_exactly_one_through(
     assert outcomes.count("booked") == 1
     assert outcomes.count("TransactionCanceledException") == 19
     assert table.scan()["Count"] == 1
+
+
+def test_a_transaction_failing_at_its_last_item_writes_none_of_the_others(
+    table: Table, client: DynamoDBClient
+) -> None:
+    # Given an item that the last write of a transaction requires to be absent
+    table.put_item(Item={"pk": "SLOT#9", "sk": "SLOT"})
+    writes: list[dict[str, Any]] = [
+        {"Put": {"TableName": table.name, "Item": {"pk": {"S": f"SLOT#{n}"}, "sk": {"S": "SLOT"}},
+                 "ConditionExpression": "attribute_not_exists(pk)"}}
+        for n in range(10)
+    ]  # fmt: skip
+
+    # When the ten writes are sent as one transaction
+    with pytest.raises(ClientError) as refused:
+        client.transact_write_items(TransactItems=writes)  # type: ignore[arg-type]
+
+    # Then it is cancelled at its last item, and the nine before it were rolled back
+    assert refused.value.response["Error"]["Code"] == "TransactionCanceledException"
+    reasons = [r["Code"] for r in refused.value.response["CancellationReasons"]]
+    assert reasons == ["None"] * 9 + ["ConditionalCheckFailed"]
+    assert [item["pk"] for item in table.scan()["Items"]] == ["SLOT#9"]
+
+
+def test_a_snapshot_restores_the_items_and_trims_the_stream(
+    table: Table, dynamodb: EmbeddedDynamoDB, client: DynamoDBClient
+) -> None:
+    # Given a snapshot of a table holding one item
+    table.put_item(Item={"pk": "KEEP", "sk": "ME", "n": 1})
+    snapshot = dynamodb.snapshot()
+
+    # When the item changes, another is added, and the snapshot is restored
+    table.put_item(Item={"pk": "KEEP", "sk": "ME", "n": 2})
+    table.put_item(Item={"pk": "GONE", "sk": "SOON"})
+    dynamodb.restore(snapshot)
+
+    # Then the table holds the item as it was, and a stream reader from the start sees nothing
+    assert [(i["pk"], i["n"]) for i in table.scan(ConsistentRead=True)["Items"]] == [("KEEP", 1)]
+    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb.endpoint_url)
+    arn = client.describe_table(TableName=table.name)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    assert streams.get_records(ShardIterator=iterator)["Records"] == []

@@ -8,7 +8,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -169,7 +169,7 @@ def test_the_booking_and_payment_flow_publishes_its_business_metrics(
         path={"booking_id": declined["id"]},
         body={"amount": float(declined["total_price"]), "currency": "eur", "source": card},
     )
-    later = datetime.now(UTC) + timedelta(minutes=16)
+    later = clock.now() + timedelta(minutes=16)
     monkeypatch.setattr(clock, "now", lambda: later)
     invoke("ExpireHoldsFunction", load_event(REPO_ROOT / "events" / "expire_holds_schedule.json"))
     # Then each step's metric was published

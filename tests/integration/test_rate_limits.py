@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -49,7 +48,9 @@ class RateLimits:
 @pytest.fixture
 def limits(demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[RateLimits]:
     # The window before the current one, so that the test never crosses a window's end.
-    limits = RateLimits(monkeypatch, window_start=int(time.time()) // WINDOW * WINDOW - WINDOW)
+    limits = RateLimits(
+        monkeypatch, window_start=int(clock.timestamp()) // WINDOW * WINDOW - WINDOW
+    )
     limits.next_window()
     yield limits
     get_settings.cache_clear()

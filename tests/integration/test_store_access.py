@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from booking_core import clock
 from booking_core.store import bookings as booking_store
 from booking_core.store import table as dynamo
 from booking_core.store.timestamps import parse_instant
@@ -85,7 +86,7 @@ def test_an_expired_hold_is_taken_over_inside_the_booking_transaction(
                                         "end_datetime": at(day, "11:00")}).json  # fmt: skip
     stored = booking_store.get_booking(held["id"])
     assert stored is not None
-    now = datetime.now(UTC)
+    now = clock.now()
     expired = dataclasses.replace(stored, hold_expires_at=now - timedelta(minutes=1))
     _rewrite_slots(expired)
     # When another booking of that time is written
@@ -112,7 +113,7 @@ def test_a_live_hold_cannot_be_taken_over(call: Call):
                                         "end_datetime": at(day, "13:00")}).json  # fmt: skip
     stored = booking_store.get_booking(held["id"])
     assert stored is not None
-    now = datetime.now(UTC)
+    now = clock.now()
     _rewrite_slots(dataclasses.replace(stored, hold_expires_at=now + timedelta(minutes=5)))
     # When the same time is written for another booking, with fresh versions
     intruder = dataclasses.replace(
