@@ -3,8 +3,9 @@
 In AWS an event source mapping reads the table's stream, drops the records no filter matches,
 and invokes the function with batches, retrying a failed batch before sending it on to the
 OnFailure destination; EventBridge invokes scheduled functions. Here a `StreamPoller` reads the
-local DynamoDB's stream and a `ScheduleRunner` keeps the `rate(...)` schedules, both calling the
-handlers in this process through `Handlers.invoke`.
+local DynamoDB's stream (in real time) and a `ScheduleRunner` keeps the `rate(...)` and
+`cron(...)` schedules on the stack's clock, which can be moved (see local/clock.py), both
+calling the handlers in this process through `Handlers.invoke`.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ import sys
 import threading
 import time
 import uuid
+from calendar import monthrange
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from local import clock as local_clock
 from local.dynamodb import dynamodb_client
 from local.lambda_runtime import ACCOUNT_ID
 from local.template import StreamSource, Template
@@ -415,21 +418,182 @@ class _StreamReader:
         print(line, file=self._log or sys.stderr, flush=True)
 
 
+# ---- schedule expressions -------------------------------------------------------------------
+
+_RATE = re.compile(r"rate\(\s*([0-9]+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
+_RATE_UNITS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`rate(5 minutes)`: a fire every `period`, the first one period after the runner starts."""
+
+    period: timedelta
+
+    def next_after(self, moment: datetime) -> datetime | None:
+        """The fire after one at (or a start from) `moment`."""
+        return moment + self.period
+
+    def latest_fire_by(self, fire: datetime, limit: datetime) -> datetime:
+        """The last of `fire`, `fire` + period, ... that is not after `limit`."""
+        if limit <= fire:
+            return fire
+        return fire + (limit - fire) // self.period * self.period
+
+
+@dataclass(frozen=True)
+class _CronField:
+    name: str
+    low: int
+    high: int
+    names: Mapping[str, int]
+
+
+_MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_WEEKDAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")  # EventBridge: 1 is Sunday
+_MINUTES = _CronField("minutes", 0, 59, {})
+_HOURS = _CronField("hours", 0, 23, {})
+_DAY_OF_MONTH = _CronField("day-of-month", 1, 31, {})
+_MONTH = _CronField("month", 1, 12, {name: number for number, name in enumerate(_MONTH_NAMES, 1)})
+_DAY_OF_WEEK = _CronField(
+    "day-of-week", 1, 7, {name: number for number, name in enumerate(_WEEKDAY_NAMES, 1)}
+)
+_YEAR = _CronField("year", 1970, 2199, {})
+_CRON_PART = re.compile(r"(?P<first>\*|[0-9A-Z]+)(?:-(?P<last>[0-9A-Z]+))?(?:/(?P<step>[0-9]+))?")
+# EventBridge's L (last), W (nearest weekday) and # (nth weekday), which the local stack lacks.
+_CRON_UNSUPPORTED = re.compile(r"[0-9]*L|LW|L-[0-9]+|[0-9]+W|(?:[0-9]+|[A-Z]{3})#[0-9]+")
+
+
+@dataclass(frozen=True)
+class Cron:
+    """`cron(minutes hours day-of-month month day-of-week year)`, in UTC, as EventBridge reads
+    it; one of day-of-month and day-of-week is `?` (None here), and the other decides the days.
+    Weekdays are numbered as EventBridge numbers them: 1 is Sunday, 7 Saturday."""
+
+    minutes: tuple[int, ...]
+    hours: tuple[int, ...]
+    days_of_month: frozenset[int] | None
+    months: tuple[int, ...]
+    weekdays: frozenset[int] | None
+    years: tuple[int, ...]
+
+    def next_after(self, moment: datetime) -> datetime | None:
+        """The first fire after `moment`; None when the years run out."""
+        start = (moment.astimezone(UTC) + timedelta(minutes=1)).replace(second=0, microsecond=0)
+        for year in self.years:
+            if year < start.year:
+                continue
+            for month in self.months:
+                if (year, month) < (start.year, start.month):
+                    continue
+                first_day = start.day if (year, month) == (start.year, start.month) else 1
+                for day in range(first_day, monthrange(year, month)[1] + 1):
+                    if not self._fires_on(date(year, month, day)):
+                        continue
+                    for hour in self.hours:
+                        for minute in self.minutes:
+                            fire = datetime(year, month, day, hour, minute, tzinfo=UTC)
+                            if fire >= start:
+                                return fire
+        return None
+
+    def _fires_on(self, day: date) -> bool:
+        if self.days_of_month is not None:
+            return day.day in self.days_of_month
+        assert self.weekdays is not None
+        return day.isoweekday() % 7 + 1 in self.weekdays  # Monday is 1 in ISO, 2 in EventBridge
+
+
+ScheduleTiming = Rate | Cron
+
+
+def parse_schedule_expression(expression: str) -> ScheduleTiming:
+    """A `Type: Schedule` event's expression: `rate(value unit)` or a six-field `cron(...)`.
+
+    Cron fields take numbers, `*`, lists `a,b`, ranges `a-b`, steps `*/n`, `a/n` and `a-b/n`,
+    month and weekday names (JAN, MON), and `?` in one of day-of-month and day-of-week.
+    EventBridge's L, W and # are refused, as is anything EventBridge itself would refuse.
+    """
+    text = expression.strip()
+    if text.startswith("cron(") and text.endswith(")"):
+        try:
+            return _parse_cron(text[len("cron(") : -1])
+        except ValueError as error:
+            raise ValueError(f"schedule expression {expression!r}: {error}") from None
+    match = _RATE.fullmatch(text)
+    if match is None:
+        raise ValueError(
+            f"not a schedule expression the local stack understands: {expression!r}"
+            " (rate(5 minutes), rate(1 hour), rate(2 days) or cron(0 3 1 * ? *))"
+        )
+    value, unit = int(match.group(1)), match.group(2)
+    if value < 1 or (value == 1) != (not unit.endswith("s")):
+        raise ValueError(
+            f"not a schedule expression EventBridge accepts: {expression!r}"
+            " (a positive value; the unit singular for 1 and plural otherwise)"
+        )
+    return Rate(value * _RATE_UNITS[unit.removesuffix("s")])
+
+
+def _parse_cron(fields_text: str) -> Cron:
+    fields = fields_text.split()
+    if len(fields) != 6:
+        raise ValueError("cron takes six fields: minutes hours day-of-month month day-of-week year")
+    minutes, hours, days_of_month, months, weekdays, years = fields
+    if (days_of_month == "?") == (weekdays == "?"):
+        raise ValueError("one of day-of-month and day-of-week must be ?, and only one")
+    return Cron(
+        minutes=_cron_values(minutes, _MINUTES),
+        hours=_cron_values(hours, _HOURS),
+        days_of_month=(
+            None if days_of_month == "?" else frozenset(_cron_values(days_of_month, _DAY_OF_MONTH))
+        ),
+        months=_cron_values(months, _MONTH),
+        weekdays=None if weekdays == "?" else frozenset(_cron_values(weekdays, _DAY_OF_WEEK)),
+        years=_cron_values(years, _YEAR),
+    )
+
+
+def _cron_values(text: str, field: _CronField) -> tuple[int, ...]:
+    values: set[int] = set()
+    for part in text.upper().split(","):
+        if _CRON_UNSUPPORTED.fullmatch(part):
+            raise ValueError(
+                f"{field.name} {part!r}: EventBridge's L, W and # are not supported locally"
+            )
+        match = _CRON_PART.fullmatch(part)
+        if match is None:
+            raise ValueError(f"{field.name} {part!r} is not a value, range, list or step")
+        if match.group("first") == "*":
+            if match.group("last"):
+                raise ValueError(f"{field.name} {part!r}: * cannot start a range")
+            first, last = field.low, field.high
+        else:
+            first = _cron_value(match.group("first"), field)
+            if match.group("last"):
+                last = _cron_value(match.group("last"), field)
+            else:  # a/n runs to the field's end; a alone is one value
+                last = field.high if match.group("step") else first
+            if last < first:
+                raise ValueError(f"{field.name} {part!r}: a range must go upwards")
+        step = int(match.group("step") or 1)
+        if step < 1:
+            raise ValueError(f"{field.name} {part!r}: a step must be at least 1")
+        values.update(range(first, last + 1, step))
+    return tuple(sorted(values))
+
+
+def _cron_value(token: str, field: _CronField) -> int:
+    value = int(token) if token.isdigit() else field.names.get(token)
+    if value is None or not field.low <= value <= field.high:
+        raise ValueError(f"{field.name} {token!r} is not in {field.low}-{field.high}")
+    return value
+
+
 # ---- schedules ------------------------------------------------------------------------------
 
-_RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
-_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
-
-
-def rate_seconds(expression: str) -> float | None:
-    """The period of a `rate(...)` schedule in seconds; None for a `cron(...)` one."""
-    text = expression.strip()
-    if text.startswith("cron("):
-        return None
-    match = _RATE.fullmatch(text)
-    if match is None or int(match.group(1)) < 1:
-        raise ValueError(f"not a schedule expression the local stack understands: {expression!r}")
-    return float(int(match.group(1)) * _UNIT_SECONDS[match.group(2).removesuffix("s")])
+# How often, in real seconds, the runner looks at the clock for fires that have become due.
+TICK_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -442,11 +606,12 @@ class ScheduledFunction:
 
 
 def scheduled_functions(template: Template) -> list[ScheduledFunction]:
-    """Every `Type: Schedule` event of the template."""
+    """Every `Type: Schedule` event of the template; ValueError for an expression nobody could
+    run (or the local stack cannot)."""
     schedules = []
     for function in template.functions.values():
         for index, expression in enumerate(function.schedules, start=1):
-            rate_seconds(expression)  # fails early on an expression nobody could run
+            parse_schedule_expression(expression)
             rule_name = f"local-{function.logical_id}-schedule-{index}"
             schedules.append(ScheduledFunction(function.logical_id, expression, rule_name))
     return schedules
@@ -455,8 +620,9 @@ def scheduled_functions(template: Template) -> list[ScheduledFunction]:
 def scheduled_event(
     schedule: ScheduledFunction, *, region: str, now: datetime | None = None
 ) -> dict[str, Any]:
-    """The event EventBridge sends a function when its schedule fires."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    """The event EventBridge sends a function when its schedule fires (at `now`, by default the
+    clock's now)."""
+    moment = (now or local_clock.now()).astimezone(UTC)
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
@@ -470,9 +636,32 @@ def scheduled_event(
     }
 
 
+@dataclass(frozen=True)
+class ScheduledFire:
+    """One run of a schedule: its function was invoked for the instant `at`."""
+
+    schedule: ScheduledFunction
+    at: datetime
+    # Earlier fires of a rate schedule that the clock jumped past, run as this one.
+    passed_over: int = 0
+
+
 class ScheduleRunner:
-    """EventBridge schedules: each `rate(...)` schedule invokes its function once a period,
-    the first time one period after `start()`. `cron(...)` schedules are not run locally."""
+    """EventBridge schedules on the stack's clock (`booking_core.clock`, which can be moved).
+
+    Each schedule's next fire is an instant on that clock: for `rate(...)` one period after the
+    runner is made and then every period, for `cron(...)` the next matching minute (UTC). A
+    thread looks every `tick` real seconds and runs whatever is due, in time order across the
+    schedules, each invoked with EventBridge's event stamped with its fire's instant.
+
+    When the clock jumps forward, every fire it passed runs, in order, except that a rate
+    schedule's fires with no cron fire between them run once, as the latest of them (a month's
+    jump runs the minute-by-minute sweep once before the monthly run and once after it, not
+    43,200 times). The functions read the clock as it is then, later than the fire. When the
+    clock moves back, the next fires are planned again from there, and nothing runs; when it is
+    frozen, nothing becomes due until it is moved. `run_due` runs what is due now, which is how
+    the clock's endpoint waits for the schedules before it answers.
+    """
 
     def __init__(
         self,
@@ -480,32 +669,50 @@ class ScheduleRunner:
         schedules: Iterable[ScheduledFunction],
         *,
         region: str,
+        tick: float = TICK_SECONDS,
         log: TextIO | None = None,
     ) -> None:
         self._invoke = invoke
         self._schedules = list(schedules)
+        self._timings = [parse_schedule_expression(s.expression) for s in self._schedules]
         self._region = region
+        self._tick = tick
         self._log = log
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._thread: threading.Thread | None = None
+        self._running = threading.Lock()  # one catch-up at a time: the thread's or a caller's
+        self._seen = local_clock.now()
+        self._next = self._plan(self._seen)
 
     def start(self) -> ScheduleRunner:
-        cron = [
-            schedule for schedule in self._schedules if rate_seconds(schedule.expression) is None
-        ]
-        if cron:
-            names = ", ".join(f"{s.function_id} {s.expression}" for s in cron)
-            self._print(f"Schedules: cron(...) is not run locally ({names}); rate(...) is.")
-        for schedule in self._schedules:
-            period = rate_seconds(schedule.expression)
-            if period is None:
-                continue
-            thread = threading.Thread(
-                target=self._keep, args=(schedule, period), name=schedule.rule_name, daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
+        self._thread = threading.Thread(target=self._keep, name="schedules", daemon=True)
+        self._thread.start()
         return self
+
+    def stop(self, timeout: float = 30) -> None:
+        """Stop; waits for a function being invoked to finish."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+            self._thread = None
+
+    def next_fires(self) -> dict[str, datetime | None]:
+        """Each schedule's next fire by rule name (None: it never fires again)."""
+        with self._running:
+            return {s.rule_name: fire for s, fire in zip(self._schedules, self._next, strict=True)}
+
+    def run_due(self) -> list[ScheduledFire]:
+        """Run every fire that is due by the clock's now, in time order; what ran."""
+        with self._running:
+            now = local_clock.now()
+            if now < self._seen:
+                self._next = self._plan(now)  # the clock moved back: nothing is due again
+            self._seen = now
+            ran = []
+            while not self._stop.is_set() and (fire := self._take_next_due(now)) is not None:
+                self._fire(fire)
+                ran.append(fire)
+            return ran
 
     def run_now(self, function_id: str) -> Any:
         """Fire the function's (first) schedule now; the handler's result, or its exception."""
@@ -514,24 +721,65 @@ class ScheduleRunner:
                 return self._invoke(function_id, scheduled_event(schedule, region=self._region))
         raise KeyError(f"{function_id} has no schedule")
 
-    def stop(self, timeout: float = 30) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=timeout)
-        self._threads.clear()
+    def _plan(self, now: datetime) -> list[datetime | None]:
+        return [_next_after(timing, now) for timing in self._timings]
 
-    def _keep(self, schedule: ScheduledFunction, period: float) -> None:
-        while not self._stop.wait(period):
-            started = time.perf_counter()
-            try:
-                self._invoke(schedule.function_id, scheduled_event(schedule, region=self._region))
-            except Exception as error:
-                self._print(f"Schedule {schedule.expression} -> {schedule.function_id}: {error!r}")
-                continue
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            self._print(
-                f"Schedule {schedule.expression} -> {schedule.function_id} in {elapsed_ms:.0f} ms"
+    def _take_next_due(self, now: datetime) -> ScheduledFire | None:
+        """The earliest due fire, a rate schedule's fires up to the next cron fire as one."""
+        due = [index for index, fire in enumerate(self._next) if fire is not None and fire <= now]
+        if not due:
+            return None
+        cron_fires = [
+            fire
+            for index in due
+            if isinstance(self._timings[index], Cron) and (fire := self._next[index]) is not None
+        ]
+        barrier = min(cron_fires, default=now)
+        candidates = []
+        for index in due:
+            timing, first = self._timings[index], self._next[index]
+            assert first is not None
+            latest = timing.latest_fire_by(first, barrier) if isinstance(timing, Rate) else first
+            candidates.append((latest, index, first))
+        latest, index, first = min(candidates)
+        timing = self._timings[index]
+        passed_over = 0
+        if isinstance(timing, Rate):
+            passed_over = (latest - first) // timing.period
+        self._next[index] = _next_after(timing, latest)
+        return ScheduledFire(self._schedules[index], latest, passed_over)
+
+    def _fire(self, fire: ScheduledFire) -> None:
+        schedule = fire.schedule
+        name = f"Schedule {schedule.expression} -> {schedule.function_id}"
+        at = fire.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        started = time.perf_counter()
+        try:
+            self._invoke(
+                schedule.function_id, scheduled_event(schedule, region=self._region, now=fire.at)
             )
+        except Exception as error:
+            self._print(f"{name} at {at}: {error!r}")
+            return
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        passed = (
+            f" (and {fire.passed_over} earlier fires the clock passed)" if fire.passed_over else ""
+        )
+        self._print(f"{name} at {at}{passed} in {elapsed_ms:.0f} ms")
+
+    def _keep(self) -> None:
+        while not self._stop.wait(self._tick):
+            try:
+                self.run_due()
+            except Exception as error:  # keep the schedules going; say why this round failed
+                self._print(f"Schedules: {error!r}")
 
     def _print(self, line: str) -> None:
         print(line, file=self._log or sys.stderr, flush=True)
+
+
+def _next_after(timing: ScheduleTiming, moment: datetime) -> datetime | None:
+    try:
+        return timing.next_after(moment)
+    except OverflowError:  # past the last instant Python can hold: never again
+        return None

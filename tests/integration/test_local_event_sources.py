@@ -17,6 +17,7 @@ import boto3
 import pytest
 import requests
 
+from booking_core import clock
 from local.api import ApiServer, LocalApi, default_local_routes
 from local.dynamodb import EmbeddedDynamoDB, reset_tables
 from local.event_sources import (
@@ -27,7 +28,6 @@ from local.event_sources import (
     check_filter_pattern,
     filter_matches,
     passes_filters,
-    rate_seconds,
     scheduled_event,
     scheduled_functions,
     stream_subscriptions,
@@ -399,35 +399,6 @@ def test_the_stack_polls_the_outbox_stream_with_the_functions_handler(
 # ---- schedules ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("expression", "seconds"),
-    [
-        ("rate(1 minute)", 60),
-        ("rate(5 minutes)", 300),
-        ("rate(2 hours)", 7200),
-        ("rate(1 day)", 86400),
-        ("rate(3 days)", 3 * 86400),
-        ("cron(0 3 * * ? *)", None),
-    ],
-)
-def test_a_schedule_expression_gives_its_period(expression: str, seconds: int | None) -> None:
-    # Given a schedule expression
-    # When its period is read
-    period = rate_seconds(expression)
-
-    # Then a rate gives seconds, and a cron expression none (it is not run locally)
-    assert period == seconds
-
-
-@pytest.mark.parametrize("expression", ["rate(0 minutes)", "rate(5 weeks)", "every 5 minutes"])
-def test_a_schedule_expression_the_local_stack_cannot_run_is_refused(expression: str) -> None:
-    # Given an expression that is not a valid rate or cron
-    # When its period is read
-    # Then it is refused
-    with pytest.raises(ValueError, match="schedule expression"):
-        rate_seconds(expression)
-
-
 def test_run_now_invokes_the_function_with_an_eventbridge_scheduled_event() -> None:
     # Given a schedule runner for the outbox function
     calls: list[tuple[str, dict[str, Any]]] = []
@@ -469,32 +440,6 @@ def test_run_now_for_a_function_without_a_schedule_is_an_error() -> None:
         runner.run_now("OutboxFunction")
 
 
-def test_cron_schedules_are_announced_once_and_not_run() -> None:
-    # Given a runner with a cron schedule and a rate one
-    calls: list[str] = []
-    log = io.StringIO()
-    runner = ScheduleRunner(
-        lambda function_id, event: calls.append(function_id),
-        [
-            ScheduledFunction("ReportFunction", "cron(0 3 * * ? *)", "local-report"),
-            ScheduledFunction("OutboxFunction", "rate(5 minutes)", "local-outbox"),
-        ],
-        region=REGION,
-        log=log,
-    )
-
-    # When it starts and stops (long before a period has passed)
-    runner.start()
-    runner.stop()
-
-    # Then the log says once that cron is not run locally, and nothing was invoked
-    lines = log.getvalue().splitlines()
-    assert len(lines) == 1
-    assert "cron(...) is not run locally" in lines[0]
-    assert "ReportFunction cron(0 3 * * ? *)" in lines[0]
-    assert calls == []
-
-
 def test_a_scheduled_event_is_stamped_with_the_time_it_fired() -> None:
     # Given a schedule and a moment
     schedule = ScheduledFunction("OutboxFunction", "rate(5 minutes)", "local-outbox")
@@ -505,6 +450,30 @@ def test_a_scheduled_event_is_stamped_with_the_time_it_fired() -> None:
 
     # Then the time is UTC, to the second, as EventBridge writes it
     assert event["time"] == "2026-03-01T12:30:05Z"
+
+
+@pytest.fixture
+def stopped_clock() -> Iterator[datetime]:
+    """The clock stopped at 12:00:30 on the last day of November; the wall clock after."""
+    moment = datetime(2026, 11, 30, 12, 0, 30, tzinfo=UTC)
+    clock.travel(moment, frozen=True)
+    yield moment
+    clock.reset()
+
+
+def test_every_schedule_of_the_template_runs_on_the_local_clock(stopped_clock: datetime) -> None:
+    # Given the clock stopped at 12:00:30 on the last day of November
+    # When a runner is made for the template's schedules
+    runner = ScheduleRunner(
+        lambda function_id, event: None, scheduled_functions(load_template()), region=REGION
+    )
+
+    # Then each has its next fire on that clock: the rates a period on, the payout on the 1st
+    assert runner.next_fires() == {
+        "local-AggregateCommissionsFunction-schedule-1": datetime(2026, 12, 1, 3, tzinfo=UTC),
+        "local-ExpireHoldsFunction-schedule-1": datetime(2026, 11, 30, 12, 1, 30, tzinfo=UTC),
+        "local-OutboxFunction-schedule-1": datetime(2026, 11, 30, 12, 5, 30, tzinfo=UTC),
+    }
 
 
 # ---- the captured emails --------------------------------------------------------------------
