@@ -8,7 +8,8 @@ tables come from template.yaml, and every function runs in this process behind t
 Stripe is localstripe (local/stripe_emulator.py), on a free port (or STRIPE_PORT), sending its
 webhooks to the local API; the table's stream and the schedules invoke their functions as
 Lambda's event sources would (local/event_sources.py); emails are written to
-$LOCAL_STATE_DIR/outbox/ and listed at /_local/outbox.
+$LOCAL_STATE_DIR/outbox/ and listed at /_local/outbox. The clock every part reads starts at
+TEST_NOW if set, and /_local/clock reads and moves it; the schedules follow it (local/clock.py).
 What it prints is also written to $LOCAL_STATE_DIR/demo.json (default .local/), which is how
 `make invoke` and the end-to-end tests find the running stack.
 """
@@ -28,8 +29,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol, TextIO
 
-from local.api import DEFAULT_PORT, ApiServer, LocalApi, default_local_routes
-from local.clock import TEST_NOW, start_from_environment
+from local.api import DEFAULT_PORT, ApiServer, LocalApi, LocalRoutes, default_local_routes
+from local.clock import CLOCK_PATH, TEST_NOW, ClockEndpoint, start_from_environment
 from local.dynamodb import DEFAULT_REGION, EmbeddedDynamoDB, create_tables, start_dynamodb
 from local.event_sources import (
     ScheduleRunner,
@@ -216,6 +217,7 @@ def start_stack(
         schedule_runner = ScheduleRunner(
             handlers.invoke, scheduled_functions(template), region=region
         ).start()
+        add_clock_routes(api.local_routes, ClockEndpoint(after_move=schedule_runner.run_due))
         demo = dict(load_demo_data())
         api_server.start()
     except BaseException:
@@ -231,6 +233,7 @@ def start_stack(
         "table_name": environment.get("TABLE_NAME"),
         **demo,
         **services,
+        "clock_url": api_server.base_url + CLOCK_PATH,
         "curl": curl_example(api_server.base_url, demo),
     }
     _write_atomically(demo_file, json.dumps(summary, indent=2, default=str) + "\n")
@@ -242,6 +245,13 @@ def start_stack(
         stream_poller=stream_poller,
         schedule_runner=schedule_runner,
     )
+
+
+def add_clock_routes(routes: LocalRoutes, endpoint: ClockEndpoint) -> None:
+    """GET, POST and DELETE /_local/clock: the stack's clock, which the schedules follow."""
+    routes.add("GET", CLOCK_PATH, endpoint.read)
+    routes.add("POST", CLOCK_PATH, endpoint.move)
+    routes.add("DELETE", CLOCK_PATH, endpoint.reset)
 
 
 def parameter_overrides(env: Mapping[str, str]) -> dict[str, str]:
@@ -303,6 +313,12 @@ def print_summary(summary: Mapping[str, Any], demo_file: Path, out: TextIO) -> N
         print(f"  webhooks go to {stripe['webhook_url']}", file=out)
         print(
             f"Emails: {stripe['outbox_url']} (files in {summary.get('mail_capture_dir')})", file=out
+        )
+    if summary.get("clock_url"):
+        print(
+            f"Clock: {summary['clock_url']} (the schedules follow it; POST"
+            ' {"advance": "PT20M"} or {"now": "<ISO instant>"} to move it, DELETE for real time)',
+            file=out,
         )
     print(f"\nTry:\n  {summary['curl']}", file=out)
     print(f"\nAll of this is in {demo_file}. Ctrl-C to stop.", file=out, flush=True)
