@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from booking_core.domain import BookingStatus
+from booking_core.rules.model import DEFAULT_MAX_DURATION_MINUTES
 
 # Money is a decimal string with two places, as the contract writes it ("25.00").
 Money = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{2}$", examples=["37.50"])]
@@ -23,6 +24,10 @@ Timestamp = Annotated[datetime, Field(examples=["2025-01-10T09:30:00Z"])]
 # Venue-local wall-clock time of day.
 LocalTime = Annotated[str, Field(pattern=r"^[0-9]{2}:[0-9]{2}:[0-9]{2}$", examples=["10:00:00"])]
 Url = Annotated[str, Field(examples=["https://api.example.com/api/v1/bookings/?page=2"])]
+_LONGEST_BOOKING = (
+    f"The longest booking taken, in minutes ({DEFAULT_MAX_DURATION_MINUTES} unless the resource "
+    "sets a maximum of its own)."
+)
 
 
 class _Answer(BaseModel):
@@ -133,7 +138,7 @@ class Resource(_Answer):
     currency: Currency
     booking_interval_minutes: int
     min_booking_duration_minutes: int
-    max_booking_duration_minutes: int | None
+    max_booking_duration_minutes: int = Field(description=_LONGEST_BOOKING)
     prevent_unbookable_gaps: bool
     description: str
 
@@ -185,7 +190,7 @@ class Availability(_Answer):
     timezone: str
     booking_interval_minutes: int
     min_duration_minutes: int
-    max_duration_minutes: int | None
+    max_duration_minutes: int = Field(description=_LONGEST_BOOKING)
     prevent_unbookable_gaps: bool
     min_advance_booking_minutes: int
     max_advance_booking_days: int

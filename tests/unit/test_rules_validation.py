@@ -23,6 +23,7 @@ from booking_core.rules import (
     UnbookableGap,
     WeeklyWindow,
     busy_window,
+    check_booking_times,
     validate_booking,
     version_hours,
 )
@@ -281,7 +282,7 @@ ACCEPTED = [
         id="a-gap-when-gaps-are-allowed",
     ),
     pytest.param(
-        court(max_duration=None), berlin(15, 8), berlin(15, 22), [], id="all-day-without-maximum"
+        court(max_duration=None), berlin(15, 8), berlin(15, 16), [], id="8-hours-without-maximum"
     ),
     pytest.param(
         court(),
@@ -326,6 +327,64 @@ def test_a_booking_within_every_rule_is_accepted(
     rejection = rejection_of(schedule, start, end, taken, NOW)
     # Then no rule is reported
     assert rejection is None
+
+
+def test_a_court_without_a_maximum_duration_takes_bookings_of_at_most_8_hours() -> None:
+    # Given a court that sets no maximum duration, open 08:00-22:00
+    schedule = court(max_duration=None)
+    # When 8 hours and 30 minutes are validated
+    with pytest.raises(InvalidDuration) as raised:
+        validate_booking(schedule, berlin(15, 8), berlin(15, 16, 30), [], NOW)
+    # Then the default maximum of 8 hours is named, in the seed's words
+    assert raised.value.message == "Booking duration cannot exceed 480 minutes"
+
+
+FAR_END = datetime(2100, 12, 31, 22, tzinfo=BERLIN)  # the last year a request may name
+
+
+@pytest.mark.parametrize(
+    ("max_duration", "end", "message"),
+    [
+        pytest.param(180, berlin(20, 10), "Booking duration cannot exceed 180 minutes", id="5d"),
+        pytest.param(180, FAR_END, "Booking duration cannot exceed 180 minutes", id="to-2100"),
+        pytest.param(None, berlin(20, 10), "Booking duration cannot exceed 480 minutes", id="5d-"),
+        pytest.param(None, FAR_END, "Booking duration cannot exceed 480 minutes", id="to-2100-"),
+    ],
+)
+def test_the_times_of_a_booking_are_checked_without_busy_time_for_any_span(
+    max_duration: int | None, end: datetime, message: str
+) -> None:
+    # Given a court with a maximum duration of its own, or none
+    schedule = court(max_duration=max_duration)
+    # When a booking from 10:00 to days or decades later is checked on its times alone
+    with pytest.raises(InvalidDuration) as raised:
+        check_booking_times(schedule, berlin(15, 10), end, NOW)
+    # Then it is too long, said as validation says it
+    assert raised.value.message == message
+    with pytest.raises(InvalidDuration) as validated:
+        validate_booking(schedule, berlin(15, 10), end, [], NOW)
+    assert validated.value.message == message
+
+
+@pytest.mark.parametrize(("start", "end", "taken", "error", "message"), REJECTIONS)
+def test_the_times_rules_come_first_in_the_order_validation_reports_them(
+    start: datetime,
+    end: datetime,
+    taken: list[Span],
+    error: type[BookingRuleViolation],
+    message: str,
+) -> None:
+    # Given a court, and a booking that breaks one rule
+    schedule = court()
+    # When its times alone are checked
+    try:
+        check_booking_times(schedule, start, end, NOW)
+        outcome = None
+    except BookingRuleViolation as violation:
+        outcome = (type(violation), violation.message)
+    # Then a rule on the times is reported as validation reports it; other rules are not asked
+    times_rules = (InvalidDuration, MisalignedStart, StartInPast, TooShortNotice, TooFarAhead)
+    assert outcome == ((error, message) if issubclass(error, times_rules) else None)
 
 
 @pytest.mark.parametrize(

@@ -89,7 +89,8 @@ def resource_view(resource: Resource) -> dict[str, Any]:
         "currency": resource.currency,
         "booking_interval_minutes": resource.booking_interval_minutes,
         "min_booking_duration_minutes": resource.min_booking_duration_minutes,
-        "max_booking_duration_minutes": resource.max_booking_duration_minutes,
+        # The longest booking taken: a resource without a maximum of its own has the default.
+        "max_booking_duration_minutes": resource.schedule.policy.longest_duration_minutes,
         "prevent_unbookable_gaps": resource.prevent_unbookable_gaps,
         "description": resource.description,
     }
@@ -146,7 +147,7 @@ def availability_view(report: Availability, viewer: Principal | None) -> dict[st
         "timezone": resource.timezone,
         "booking_interval_minutes": resource.booking_interval_minutes,
         "min_duration_minutes": resource.min_booking_duration_minutes,
-        "max_duration_minutes": resource.max_booking_duration_minutes,
+        "max_duration_minutes": resource.schedule.policy.longest_duration_minutes,
         "prevent_unbookable_gaps": resource.prevent_unbookable_gaps,
         "min_advance_booking_minutes": resource.min_advance_booking_minutes,
         "max_advance_booking_days": resource.max_advance_booking_days,

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     )
     from booking_core.rules.validation import (
         busy_window,
+        check_booking_times,
         check_still_free,
         validate_booking,
         version_hours,
@@ -68,6 +69,7 @@ _HOME = {
     "available_ranges": "booking_core.rules.availability",
     "booking_price": "booking_core.rules.pricing",
     "busy_window": "booking_core.rules.validation",
+    "check_booking_times": "booking_core.rules.validation",
     "check_still_free": "booking_core.rules.validation",
     "day_windows": "booking_core.rules.calendar",
     "price_per_hour_at": "booking_core.rules.pricing",
@@ -96,6 +98,7 @@ __all__ = [
     "available_ranges",
     "booking_price",
     "busy_window",
+    "check_booking_times",
     "check_still_free",
     "day_windows",
     "price_per_hour_at",

@@ -35,14 +35,29 @@ class PeakWindow:
     price_per_hour: Decimal
 
 
+# The longest booking of a resource that sets no maximum of its own: 8 hours.
+DEFAULT_MAX_DURATION_MINUTES = 8 * 60
+
+
 @dataclass(frozen=True, slots=True)
 class BookingPolicy:
     interval_minutes: int
     min_duration_minutes: int
-    max_duration_minutes: int | None
+    max_duration_minutes: int | None  # None: DEFAULT_MAX_DURATION_MINUTES
     prevent_unbookable_gaps: bool
     min_advance_minutes: int
     max_advance_days: int
+
+    @property
+    def longest_duration_minutes(self) -> int:
+        """The longest booking allowed: the resource's maximum, or the default one.
+
+        Every booking has a maximum: the work of checking and storing a booking grows with
+        its length, so no resource may take bookings of any length.
+        """
+        if self.max_duration_minutes is None:
+            return DEFAULT_MAX_DURATION_MINUTES
+        return self.max_duration_minutes
 
 
 @dataclass(frozen=True, slots=True)

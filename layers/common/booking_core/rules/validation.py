@@ -54,11 +54,43 @@ def validate_booking(
 ) -> None:
     """Raise the first booking rule that [start, end) breaks; return None when it may be booked.
 
-    Checks, in order: end after start, start alignment, start in the future, minimum
-    notice, maximum advance, duration on the interval grid, minimum and maximum duration,
-    inside one opening block, free of `busy` (active bookings, holds and closures), and,
-    with `prevent_unbookable_gaps`, no free time left before or after that is shorter than
-    the minimum duration. `busy` must cover at least `busy_window(schedule, start, end)`.
+    Checks, in order: the rules of `check_booking_times` (end after start, start alignment,
+    start in the future, minimum notice, maximum advance, duration on the interval grid,
+    minimum and maximum duration), then inside one opening block, free of `busy` (active
+    bookings, holds and closures), and, with `prevent_unbookable_gaps`, no free time left
+    before or after that is shorter than the minimum duration. `busy` must cover at least
+    `busy_window(schedule, start, end)`.
+    """
+    check_booking_times(schedule, start, end, now)
+    policy = schedule.policy
+    zone = venue_zone(schedule)
+    start, end, now = to_utc(start), to_utc(end), to_utc(now)
+    minimum = timedelta(minutes=policy.min_duration_minutes)
+
+    booking = Interval(start, end)
+    # Windows reaching a minimum duration beyond the booking: a block cut at their edge is
+    # then long enough on that side never to look like a gap.
+    first_day, last_day = days_around(start, end, minimum, zone)
+    blocks = open_blocks(utc_windows(schedule, first_day, last_day))
+    block = next((b for b in blocks if b.contains(booking)), None)
+    if block is None:
+        raise OutsideOpeningHours()
+
+    taken = busy_intervals(busy)
+    if any(span.overlaps(booking) for span in taken):
+        raise SlotUnavailable()
+
+    if policy.prevent_unbookable_gaps:
+        _check_gaps(policy, booking, block, taken, booking_horizon(policy, now, zone))
+
+
+def check_booking_times(schedule: Schedule, start: datetime, end: datetime, now: datetime) -> None:
+    """Raise the first rule that the times of [start, end) break on their own: end after start,
+    start alignment, start in the future, minimum notice, maximum advance, duration on the
+    interval grid, minimum and maximum duration (the resource's, or 8 hours when it sets none).
+
+    Takes the same time for any span, and needs no stored data: so a request for days or years
+    is refused before any work that grows with its length (reading hours, listing slots).
     """
     policy = schedule.policy
     zone = venue_zone(schedule)
@@ -88,28 +120,9 @@ def validate_booking(
         raise InvalidDuration(
             f"Booking duration must be at least {policy.min_duration_minutes} minutes"
         )
-    if policy.max_duration_minutes is not None and duration > timedelta(
-        minutes=policy.max_duration_minutes
-    ):
-        raise InvalidDuration(
-            f"Booking duration cannot exceed {policy.max_duration_minutes} minutes"
-        )
-
-    booking = Interval(start, end)
-    # Windows reaching a minimum duration beyond the booking: a block cut at their edge is
-    # then long enough on that side never to look like a gap.
-    first_day, last_day = days_around(start, end, minimum, zone)
-    blocks = open_blocks(utc_windows(schedule, first_day, last_day))
-    block = next((b for b in blocks if b.contains(booking)), None)
-    if block is None:
-        raise OutsideOpeningHours()
-
-    taken = busy_intervals(busy)
-    if any(span.overlaps(booking) for span in taken):
-        raise SlotUnavailable()
-
-    if policy.prevent_unbookable_gaps:
-        _check_gaps(policy, booking, block, taken, booking_horizon(policy, now, zone))
+    longest = policy.longest_duration_minutes
+    if duration > timedelta(minutes=longest):
+        raise InvalidDuration(f"Booking duration cannot exceed {longest} minutes")
 
 
 def check_still_free(

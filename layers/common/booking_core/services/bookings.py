@@ -67,7 +67,15 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
     schedule = resource.schedule
     tz = ZoneInfo(resource.timezone)
     start, end = request.start_datetime.astimezone(tz), request.end_datetime.astimezone(tz)
+    # First the rules that need no stored data, which take the same time for any span: the
+    # work after them (slots, hours, reading the hours) grows with the length they bound.
+    rules.check_booking_times(schedule, start, end, now)
     hours = rules.version_hours(schedule, start, end)
+    slots = rules.slot_starts(schedule, start, end)
+    if store.transaction_items_needed(len(slots), len(hours)) > store.MAX_TRANSACTION_ITEMS:
+        raise InvalidDuration(
+            "Booking is too long: it would hold more booking intervals than can be reserved at once"
+        )
     look_from, look_to = rules.busy_window(schedule, start, end)
 
     for attempt in range(MAX_WRITE_ATTEMPTS):
@@ -87,12 +95,6 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
             count("BookingConflict")
             raise
 
-        slots = rules.slot_starts(schedule, start, end)
-        if store.transaction_items_needed(len(slots), len(hours)) > store.MAX_TRANSACTION_ITEMS:
-            raise InvalidDuration(
-                "Booking is too long: it would hold more booking intervals than can be "
-                "reserved at once"
-            )
         booking = _new_booking(principal, resource, request, start, end, slots, hours, now)
         try:
             store.insert_booking(booking, seen_versions=state.versions, now=now)
