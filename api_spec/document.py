@@ -17,6 +17,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json
 from api_spec import responses
 from api_spec.operations import OPERATIONS, PRINCIPALS, Access, Operation
 from booking_core.http import schemas
+from booking_core.http.api import MAX_BODY_BYTES
 from local.template import REPO_ROOT, Route, load_template
 
 OPENAPI_PATH = REPO_ROOT / "openapi.json"
@@ -64,7 +65,7 @@ _STATUS_DESCRIPTIONS = {
     503: "Busy, or a service we depend on is unavailable; nothing was changed. Retry later.",
 }
 
-_INFO_DESCRIPTION = """\
+_INFO_DESCRIPTION = f"""\
 Book courts, pitches and rooms at venues; pay with Stripe; partner apps (clients) book for \
 their own users and earn commission.
 
@@ -76,6 +77,9 @@ it in `x-principals`.
 
 **Errors** are `application/problem+json` (RFC 9457) with the seed API's own members as \
 extension members.
+
+**Sizes.** A request body is at most {MAX_BODY_BYTES // 1024} KiB ({MAX_BODY_BYTES} bytes); a \
+larger one is a 400 before it is read.
 
 **Rate limits.** Every response (except to Stripe's webhook) carries \
 `RateLimit: limit=N, remaining=N, reset=N`; a 429 adds `Retry-After`. Limits are per token, \

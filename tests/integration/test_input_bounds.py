@@ -121,3 +121,60 @@ def test_the_longest_booking_fits_one_transaction_or_is_refused_before_its_time_
     assert reply.status == 400, reply.raw_body
     assert reply.json["non_field_errors"][0].startswith("Booking is too long")
     assert "BatchGetItem" not in calls
+
+
+@pytest.mark.parametrize(
+    ("event", "name"),
+    [
+        ("list_venues", "search"),
+        ("list_venues", "city"),
+        ("list_venues", "venue_type"),
+        ("list_resources", "venue_slug"),
+    ],
+)
+def test_a_text_filter_longer_than_200_characters_is_a_400(call: Call, event: str, name: str):
+    # Given a filter value of 201 characters (every venue would be searched for it)
+    query = {name: "x" * 201}
+    # When it is sent
+    reply = call(event, query=query)
+    # Then the 400 names the parameter and its limit
+    assert reply.status == 400, reply.raw_body
+    assert reply.json[name] == ["String should have at most 200 characters"]
+
+
+def test_a_filter_of_200_characters_is_answered(call: Call):
+    # Given a search of 200 characters
+    # When venues are listed with it
+    reply = call("list_venues", query={"search": "x" * 200})
+    # Then it finds nothing, and says so
+    assert (reply.status, reply.json["count"]) == (200, 0)
+
+
+@pytest.mark.parametrize(
+    ("event", "body"),
+    [
+        pytest.param(
+            "create_booking",
+            booking_body(at(DAY, "10:00"), at(DAY, "11:00")) | {"notes": "x" * 70_000},
+            id="long-notes",
+        ),
+        pytest.param(
+            "register_client_resource",
+            {"external_id": "big", "resource_id": 1, "external_data": {"list": [1] * 40_000}},
+            id="long-external-data",
+        ),
+    ],
+)
+def test_a_body_over_64_kib_is_refused_before_it_is_read(
+    call: Call, demo: dict[str, Any], event: str, body: dict[str, Any]
+):
+    # Given a request body of more than 64 KiB (no body any endpoint takes is near that)
+    # When it is sent by a caller the endpoint takes (a partner app's token for registering)
+    token = (
+        demo["clients"][0]["token"] if event.startswith("register") else demo["users"][0]["token"]
+    )
+    reply = call(event, body=body, token=token)
+    # Then it is refused as a whole, before its JSON is parsed or its fields are checked
+    assert reply.status == 400, reply.raw_body
+    assert reply.json["type"] == "/errors/malformed-body"
+    assert reply.json["detail"] == "The request body must be at most 65536 bytes."

@@ -39,6 +39,9 @@ from booking_core.observability import count, flush_metrics, logger, traced
 from booking_core.settings import get_settings
 
 JSON_CONTENT_TYPE = "application/json"
+# No body an endpoint takes comes near this (the largest: 4 KiB of a client's external_data);
+# a larger one is refused before it is parsed, so no request costs more than this much work.
+MAX_BODY_BYTES = 64 * 1024
 _ID = re.compile(r"[0-9]{1,12}")
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -194,7 +197,8 @@ def _idempotency_on() -> bool:
 
 
 def parse_body[M: BaseModel](request: Request, model: type[M], *, required: bool = True) -> M:
-    """The JSON body as `model`; malformed JSON or invalid fields become a 400 naming the field.
+    """The JSON body as `model`; malformed JSON, a body over MAX_BODY_BYTES or invalid fields
+    become a 400 (naming the field).
 
     With `required=False` an empty body means "all defaults".
     """
@@ -203,6 +207,8 @@ def parse_body[M: BaseModel](request: Request, model: type[M], *, required: bool
         if not required:
             return validate(model, {})
         raise MalformedBody("A JSON object is required as the request body.")
+    if len(raw.encode("utf-8")) > MAX_BODY_BYTES:
+        raise MalformedBody(f"The request body must be at most {MAX_BODY_BYTES} bytes.")
     try:
         document = json.loads(raw)
     except json.JSONDecodeError as error:

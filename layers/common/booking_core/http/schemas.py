@@ -78,17 +78,22 @@ class TokenRequest(_Input):
     password: str = Field(min_length=1, max_length=1024)
 
 
+# Text filters are compared with every venue: bounded, so that the work of one request is.
+MAX_FILTER_LENGTH = 200
+FilterText = Annotated[str, Field(max_length=MAX_FILTER_LENGTH)]
+
+
 class VenueFilters(Page):
-    city: str | None = None
-    venue_type: str | None = None
-    search: str | None = None
+    city: FilterText | None = None
+    venue_type: FilterText | None = None
+    search: FilterText | None = None
     is_active: bool | None = None
     is_featured: bool | None = None
 
 
 class ResourceFilters(Page):
     venue: int | None = Field(None, ge=1)
-    venue_slug: str | None = None
+    venue_slug: FilterText | None = None
     activity: int | None = Field(None, ge=1)
     is_active: bool | None = None
     is_bookable: bool | None = None
