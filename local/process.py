@@ -64,6 +64,9 @@ class StackProcess:
         return self.process.returncode
 
 
+STOP_WITH_PARENT = "LOCAL_STACK_STOP_WITH_PARENT"
+
+
 def start_stack_process(
     state_dir: Path,
     *,
@@ -76,7 +79,12 @@ def start_stack_process(
     output_path = state_dir / "stack.log"
     # A file, not a pipe: nobody reads a pipe while the tests run, and a full one blocks.
     output_file = output_path.open("wb")
-    environment = child_environment(state_dir, env) | {"PORT": "0", "PYTHONUNBUFFERED": "1"}
+    environment = child_environment(state_dir, env) | {
+        "PORT": "0",
+        "PYTHONUNBUFFERED": "1",
+        # The stack stops by itself if this process dies without stopping it (killed tests).
+        STOP_WITH_PARENT: str(os.getpid()),
+    }
     process = subprocess.Popen(
         list(command), cwd=REPO_ROOT, env=environment, stdout=output_file, stderr=subprocess.STDOUT
     )

@@ -363,8 +363,11 @@ def main(*, load_demo_data: DemoLoader | None = None) -> int:
         print(f"local stack: cannot start: {error}", file=sys.stderr)
         return 1
     print_summary(stack.summary, state / "demo.json", sys.stdout)
+    parent = os.environ.get("LOCAL_STACK_STOP_WITH_PARENT")  # set by local.process
     while not stop_requested.wait(timeout=0.5):
-        pass
+        if parent and os.getppid() != int(parent):
+            print("local stack: the process that started it is gone; stopping", flush=True)
+            break
     stack.stop()
     print(GOODBYE, flush=True)
     return 0

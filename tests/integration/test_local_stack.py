@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -145,3 +147,40 @@ def test_sigterm_stops_the_stack_cleanly(tmp_path: Path) -> None:
     assert running.output().rstrip().endswith(GOODBYE)
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"{running.base_url}/_local/health", timeout=2)  # noqa: S310
+
+
+def test_a_stack_whose_starter_dies_stops_by_itself(tmp_path: Path) -> None:
+    # Given a process that started a stack and is then killed without stopping it, as a test
+    # run killed by a timeout would be
+    starter = subprocess.Popen(  # noqa: S603 - our own modules with fixed arguments
+        [sys.executable, "-c",
+         "import sys, time\n"
+         "from local.process import start_stack_process\n"
+         "stack = start_stack_process(__import__('pathlib').Path(sys.argv[1]))\n"
+         "print(stack.process.pid, flush=True)\n"
+         "time.sleep(300)\n",
+         str(tmp_path)],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert starter.stdout is not None
+    stack_pid = int(starter.stdout.readline())
+    starter.kill()
+    starter.wait(timeout=10)
+
+    # When a while passes
+    deadline = time.monotonic() + 30
+    while _alive(stack_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    # Then the stack has stopped
+    assert not _alive(stack_pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A child of ours that exited stays a zombie until reaped; it no longer runs.
+    status = Path(f"/proc/{pid}/status")
+    return not status.exists() or "zombie" not in status.read_text()
