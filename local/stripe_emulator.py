@@ -12,6 +12,10 @@ Events reach the registered endpoints about a second after the request that caus
 signed like Stripe's (`Stripe-Signature: t=...,v1=...`). Bank debits (sepa_debit, bacs_debit)
 stay `processing` for half a second before they succeed or fail.
 
+As Stripe does, an object belongs to the account whose request created it (the platform, or the
+connected account named by `Stripe-Account`): from any other account it does not exist. Refunds
+never exceed what is left on the charge, and a PaymentIntent refuses what its status forbids.
+
 localstripe keeps its objects and webhook endpoints in module-level state, so the emulators of
 one process share them: `reset()` empties them for all.
 """
@@ -21,8 +25,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import random
 import re
 import secrets
+import string
 import threading
 import time
 import urllib.parse
@@ -31,6 +37,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +61,15 @@ REFUND_REASONS = (None, "duplicate", "fraudulent", "requested_by_customer")
 IDEMPOTENT_RESPONSES_KEPT = 10_000
 # Statuses Stripe does not save for a key: the request was rejected before it ran.
 _NOT_SAVED = {400, 401, 404, 409, 429}
+# What Stripe lets happen to a PaymentIntent in each status.
+_CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
+_UPDATABLE = _CONFIRMABLE  # its amount, currency and payment method
+_CANCELABLE = (
+    "requires_payment_method",
+    "requires_capture",
+    "requires_confirmation",
+    "requires_action",
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -308,6 +324,7 @@ def _patch_localstripe() -> None:
         if _patched:
             return
         _keep_state_in_memory()
+        _never_repeat_an_id()
         _read_the_time_from_the_clock()
         _accept_payment_intent_parameters()
         _refer_to_the_latest_charge_by_id()
@@ -315,6 +332,9 @@ def _patch_localstripe() -> None:
         _refund_with_reasons_and_charge_refunded_events()
         _debit_bank_accounts_asynchronously()
         _tag_events_with_their_connected_account()
+        _keep_each_object_within_its_account()
+        _refund_at_most_what_is_left()
+        _refuse_what_a_payment_intents_status_forbids()
         _patched = True
 
 
@@ -322,6 +342,20 @@ def _keep_state_in_memory() -> None:
     # Stripe's state is per account: no pickle in /tmp shared by every process on the machine.
     resources.Store.dump_to_disk = lambda self: None
     resources.Store.try_load_from_disk = lambda self: None
+
+
+_ID_CHARACTERS = string.ascii_letters + string.digits
+_id_source = random.SystemRandom()
+
+
+def _never_repeat_an_id() -> None:
+    def random_id(length: int) -> str:
+        return "".join(_id_source.choice(_ID_CHARACTERS) for _ in range(length))
+
+    # localstripe draws ids from the global random generator, which Hypothesis seeds again
+    # before each example: the same ids came back and a new object was a 409 Conflict. Stripe's
+    # ids never repeat; the operating system's randomness is not seeded by anyone.
+    resources.random_id = random_id
 
 
 class _ClockTime:
@@ -360,6 +394,15 @@ def _accept_payment_intent_parameters() -> None:
         fee = resources.try_convert_to_int(application_fee_amount)
         if fee is not None and (type(fee) is not int or fee < 0):
             raise UserError(400, "Invalid integer", {"param": "application_fee_amount"})
+        if fee is not None and _request_account.get() is None:
+            # The platform takes a fee from a direct charge on a connected account only.
+            raise _invalid_request(
+                400,
+                "Can only apply an application_fee_amount when the PaymentIntent is attempting"
+                " a direct payment (using an OAuth key or Stripe-Account header) or destination"
+                " payment (using `transfer_data[destination]`).",
+                code="parameter_missing",
+            )
         if description is not None and type(description) is not str:
             raise UserError(400, "Invalid string", {"param": "description"})
         types = allowed_payment_method_types or payment_method_types or ["card"]
@@ -535,3 +578,246 @@ def _tag_events_with_their_connected_account() -> None:
     resources.StripeObject.__init__ = __init__
     # ...and Stripe's events about it carry that account, as Connect webhooks do.
     resources.Event.__init__ = event_init
+
+
+# ---- Stripe's error bodies ------------------------------------------------------------------
+
+_ERROR_DOCS = "https://stripe.com/docs/error-codes/"
+
+
+def _invalid_request(
+    status: int, message: str, *, code: str | None = None, param: str | None = None, **more: Any
+) -> UserError:
+    """An invalid_request_error with Stripe's code, doc_url and param."""
+    contents: dict[str, Any] = dict(more)
+    if code is not None:
+        contents |= {"code": code, "doc_url": _ERROR_DOCS + code.replace("_", "-")}
+    if param is not None:
+        contents["param"] = param
+    return UserError(status, message, contents)
+
+
+# How Stripe names a missing object of each kind, and the parameter it blames when the id was
+# in the URL (for an id given in the body, it blames that body parameter).
+_MISSING_OBJECTS = {
+    "payment_intent": ("payment_intent", "intent"),
+    "payment_method": ("PaymentMethod", "payment_method"),
+    "charge": ("charge", "charge"),
+    "refund": ("refund", "refund"),
+}
+_ON_A_CONNECTED_ACCOUNT = (
+    "; It's possible this PaymentMethod exists on one of your connected accounts, in which case"
+    " you should retry this request on that connected account. Learn more at"
+    " https://stripe.com/docs/connect/authentication"
+)
+
+
+def _no_such(kind: str, object_id: Any, param: str | None = None) -> UserError:
+    name, url_param = _MISSING_OBJECTS.get(kind, (kind, "id"))
+    message = f"No such {name}: '{object_id}'"
+    if kind == "payment_method" and _request_account.get() is None:
+        message += _ON_A_CONNECTED_ACCOUNT  # Stripe's hint to a platform
+    return _invalid_request(404, message, code="resource_missing", param=param or url_param)
+
+
+def _unexpected_state(intent: Any, message: str, param: str | None = None) -> UserError:
+    return _invalid_request(
+        400,
+        message,
+        code="payment_intent_unexpected_state",
+        param=param,
+        payment_intent=intent._export(),
+    )
+
+
+# ---- Connect: each object exists for its own account only -----------------------------------
+
+
+def _account_of(stripe_object: Any) -> str | None:
+    account: str | None = getattr(stripe_object, "_stripe_account", None)
+    return account
+
+
+def _referenced(cls: Any, object_id: Any, param: str) -> Any:
+    """The object that the body parameter `param` names, as the requesting account sees it."""
+    try:
+        return cls._api_retrieve(object_id)
+    except UserError as error:
+        if error.code != 404:
+            raise
+        raise _no_such(cls.object, object_id, param) from None
+
+
+def _keep_each_object_within_its_account() -> None:
+    list_all = resources.StripeObject._api_list_all.__func__
+    list_refunds = resources.Refund._api_list_all.__func__
+
+    def _api_retrieve(cls: Any, id: Any) -> Any:
+        found = resources.store.get(f"{cls.object}:{id}") if type(id) is str else None
+        if found is None or _account_of(found) != _request_account.get():
+            raise _no_such(cls.object, id)
+        return found
+
+    def _api_delete(cls: Any, id: Any) -> Any:
+        cls._api_retrieve(id)
+        del resources.store[f"{cls.object}:{id}"]
+        return resources.DeletedObject(id, cls.object)
+
+    def _api_list_all(cls: Any, url: Any, limit: Any = None, **data: Any) -> Any:
+        listed = list_all(cls, url, limit=limit, **data)
+        account = _request_account.get()
+        listed._list = [found for found in listed._list if _account_of(found) == account]
+        return listed
+
+    def _list_refunds(
+        cls: Any, url: Any, charge: Any = None, payment_intent: Any = None, **data: Any
+    ) -> Any:
+        if charge is None and type(payment_intent) is str:
+            intent = _referenced(resources.PaymentIntent, payment_intent, "payment_intent")
+            if intent.latest_charge is None:  # nothing charged, so nothing refunded
+                return resources.List(url, data.get("limit"), data.get("starting_after"))
+        elif type(charge) is str:
+            _referenced(resources.Charge, charge, "charge")
+        return list_refunds(cls, url, charge=charge, payment_intent=payment_intent, **data)
+
+    # Read, changed, used or listed from another account (or the platform), an object is
+    # Stripe's 404, as if it did not exist. Every route and every reference goes through these.
+    resources.StripeObject._api_retrieve = classmethod(_api_retrieve)
+    resources.StripeObject._api_delete = classmethod(_api_delete)
+    resources.StripeObject._api_list_all = classmethod(_api_list_all)
+    resources.Refund._api_list_all = classmethod(_list_refunds)
+
+
+# ---- refunds ----------------------------------------------------------------------------------
+
+_CURRENCY_SIGNS = {"eur": "€", "gbp": "£", "usd": "$"}
+
+
+def _money(amount: int, currency: str) -> str:
+    major = f"{Decimal(amount) / 100:.2f}"
+    sign = _CURRENCY_SIGNS.get(currency)
+    return f"{sign}{major}" if sign else f"{major} {currency.upper()}"
+
+
+def _positive_amount(amount: Any) -> int:
+    converted = resources.try_convert_to_int(amount)
+    if type(converted) is not int or converted <= 0:
+        raise _invalid_request(
+            400, "Invalid positive integer", code="parameter_invalid_integer", param="amount"
+        )
+    return converted
+
+
+def _refunded_charge(charge: Any, payment_intent: Any) -> Any:
+    """The charge a refund takes money back from, if the request names one."""
+    if charge is None and type(payment_intent) is str:
+        intent = _referenced(resources.PaymentIntent, payment_intent, "payment_intent")
+        latest = intent.latest_charge
+        if latest is None or latest.status == "failed":
+            raise _invalid_request(
+                400,
+                f"This PaymentIntent ({payment_intent}) does not have a successful charge to"
+                " refund.",
+            )
+        return latest
+    if type(charge) is str:
+        return _referenced(resources.Charge, charge, "charge")
+    return None
+
+
+def _refund_at_most_what_is_left() -> None:
+    create = resources.Refund.__init__
+
+    def __init__(
+        self: Any, charge: Any = None, payment_intent: Any = None, amount: Any = None, **data: Any
+    ) -> None:
+        asked = None if amount is None else _positive_amount(amount)
+        refunded = _refunded_charge(charge, payment_intent)
+        if refunded is not None:
+            already = refunded.amount_refunded
+            left = refunded.amount - already
+            if left <= 0:
+                raise _invalid_request(
+                    400,
+                    f"Charge {refunded.id} has already been refunded.",
+                    code="charge_already_refunded",
+                )
+            amount = left if asked is None else asked
+            if amount > left:
+                limit = (
+                    f"charge amount ({_money(refunded.amount, refunded.currency)})"
+                    if already == 0
+                    else f"unrefunded amount on charge ({_money(left, refunded.currency)})"
+                )
+                raise _invalid_request(
+                    400,
+                    f"Refund amount ({_money(amount, refunded.currency)}) is greater than {limit}",
+                    code="amount_too_large",
+                    param="amount",
+                )
+        create(self, charge=charge, payment_intent=payment_intent, amount=amount, **data)
+
+    # Stripe refunds what is left on the charge at most (all of it when no amount is given),
+    # and refuses a charge refunded in full, or a PaymentIntent that charged nothing.
+    resources.Refund.__init__ = __init__
+
+
+# ---- a PaymentIntent's status ---------------------------------------------------------------
+
+
+def _refuse_what_a_payment_intents_status_forbids() -> None:
+    confirm = resources.PaymentIntent._api_confirm.__func__
+    update = resources.PaymentIntent._api_update.__func__
+    cancel = resources.PaymentIntent._api_cancel.__func__
+
+    def _api_confirm(cls: Any, id: Any, **data: Any) -> Any:
+        intent = cls._api_retrieve(id)
+        if intent.status == "succeeded":
+            raise _unexpected_state(
+                intent,
+                "You cannot confirm this PaymentIntent because it has already succeeded after"
+                " being previously confirmed.",
+            )
+        if intent.status not in _CONFIRMABLE:
+            raise _unexpected_state(
+                intent,
+                f"You cannot confirm this PaymentIntent because it has a status of {intent.status}."
+                " Only a PaymentIntent with one of the following statuses may be confirmed: "
+                + ", ".join(_CONFIRMABLE)
+                + ".",
+            )
+        return confirm(cls, id, **data)
+
+    def _api_update(cls: Any, id: Any, **data: Any) -> Any:
+        intent = cls._api_retrieve(id)
+        for field in ("amount", "currency", "payment_method"):
+            if field in data and intent.status not in _UPDATABLE:
+                raise _unexpected_state(
+                    intent,
+                    f"This PaymentIntent's {field} could not be updated because it has a status"
+                    f" of {intent.status}. You may only update the {field} of a PaymentIntent"
+                    " with one of the following statuses: " + ", ".join(_UPDATABLE) + ".",
+                    param=field,
+                )
+        if data.get("payment_method"):
+            _referenced(resources.PaymentMethod, data["payment_method"], "payment_method")
+        return update(cls, id, **data)
+
+    def _api_cancel(cls: Any, id: Any, **data: Any) -> Any:
+        intent = cls._api_retrieve(id)
+        if intent.status not in _CANCELABLE:
+            raise _unexpected_state(
+                intent,
+                f"You cannot cancel this PaymentIntent because it has a status of {intent.status}."
+                " Only a PaymentIntent with one of the following statuses may be canceled: "
+                + ", ".join(_CANCELABLE)
+                + ".",
+            )
+        return cancel(cls, id, **data)
+
+    # Stripe refuses to confirm a PaymentIntent that succeeded or was canceled, to change the
+    # payment method (or amount) of one that is done, and to cancel one that succeeded, with
+    # payment_intent_unexpected_state and the intent as it is.
+    resources.PaymentIntent._api_confirm = classmethod(_api_confirm)
+    resources.PaymentIntent._api_update = classmethod(_api_update)
+    resources.PaymentIntent._api_cancel = classmethod(_api_cancel)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import secrets
 import signal
 import threading
@@ -36,6 +37,8 @@ from local.stripe_emulator import (
 )
 
 WEBHOOK_TIMEOUT = 10.0
+VENUE = "acct_1VenueLocal"  # a connected account (Connect)
+OTHER_VENUE = "acct_1OtherVenue"
 CONFIRM_WITH_MANDATE: PaymentIntentConfirmParams = {
     "mandate_data": {"customer_acceptance": {"type": "offline"}}
 }
@@ -134,13 +137,22 @@ def local_stripe(stripe_emulator: StripeEmulator) -> Iterator[Stripe]:
     thread.join(timeout=5)
 
 
-def card(client: stripe.StripeClient, number: str) -> stripe.PaymentMethod:
+def on(account: str | None) -> stripe.RequestOptions:
+    """Request options acting for a connected account (the Stripe-Account header), or the
+    platform itself when `account` is None."""
+    return {"stripe_account": account} if account else {}
+
+
+def card(
+    client: stripe.StripeClient, number: str, account: str | None = None
+) -> stripe.PaymentMethod:
     return client.v1.payment_methods.create(
         params={
             "type": "card",
             "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
             "billing_details": BILLING_DETAILS,
-        }
+        },
+        options=on(account),
     )
 
 
@@ -150,6 +162,7 @@ def card_payment(
     *,
     description: str | None = None,
     application_fee_amount: int | None = None,
+    account: str | None = None,
 ) -> str:
     params: PaymentIntentCreateParams = {
         "amount": amount,
@@ -160,13 +173,37 @@ def card_payment(
         params["description"] = description
     if application_fee_amount is not None:
         params["application_fee_amount"] = application_fee_amount
-    return client.v1.payment_intents.create(params=params).id
+    return client.v1.payment_intents.create(params=params, options=on(account)).id
 
 
-def paid_with(client: stripe.StripeClient, number: str, amount: int = 2400) -> stripe.PaymentIntent:
-    intent_id = card_payment(client, amount)
-    client.v1.payment_intents.update(intent_id, params={"payment_method": card(client, number).id})
-    return client.v1.payment_intents.confirm(intent_id)
+def paid_with(
+    client: stripe.StripeClient, number: str, amount: int = 2400, account: str | None = None
+) -> stripe.PaymentIntent:
+    intent_id = card_payment(client, amount, account=account)
+    method = card(client, number, account)
+    client.v1.payment_intents.update(
+        intent_id, params={"payment_method": method.id}, options=on(account)
+    )
+    return client.v1.payment_intents.confirm(intent_id, options=on(account))
+
+
+def error_of(raised: pytest.ExceptionInfo[stripe.StripeError]) -> dict[str, Any]:
+    """The `error` object of the body Stripe answered with."""
+    body = raised.value.json_body
+    assert isinstance(body, dict), raised.value
+    error: dict[str, Any] = body["error"]
+    return error
+
+
+def no_such(kind: str, object_id: str, param: str) -> dict[str, Any]:
+    """Stripe's 404 body for an object that does not exist for the requesting account."""
+    return {
+        "code": "resource_missing",
+        "doc_url": "https://stripe.com/docs/error-codes/resource-missing",
+        "message": f"No such {kind}: '{object_id}'",
+        "param": param,
+        "type": "invalid_request_error",
+    }
 
 
 def test_a_card_payment_with_the_4242_card_succeeds_and_sends_a_signed_webhook(
@@ -238,12 +275,12 @@ def test_the_declined_card_raises_a_card_error_and_sends_payment_failed(
 
 
 def test_the_application_fee_amount_is_kept_on_the_payment_intent(local_stripe: Stripe) -> None:
-    # Given a platform fee of £2.40 on a £24 payment
+    # Given a platform fee of £2.40 on a £24 direct charge on a connected account
     client = local_stripe.client
 
     # When the PaymentIntent is created and read back
-    intent_id = card_payment(client, 2400, application_fee_amount=240)
-    intent = client.v1.payment_intents.retrieve(intent_id)
+    intent_id = card_payment(client, 2400, application_fee_amount=240, account=VENUE)
+    intent = client.v1.payment_intents.retrieve(intent_id, options=on(VENUE))
 
     # Then the fee is on it, as an amount in minor units
     assert intent.application_fee_amount == 240
@@ -252,8 +289,8 @@ def test_the_application_fee_amount_is_kept_on_the_payment_intent(local_stripe: 
 def test_events_of_a_connected_account_carry_its_id(local_stripe: Stripe) -> None:
     # Given a PaymentIntent created and confirmed for a connected account
     client = local_stripe.client
-    connect: stripe.RequestOptions = {"stripe_account": "acct_1VenueLocal"}
-    method = card(client, CARD_SUCCEEDS)
+    connect = on(VENUE)
+    method = card(client, CARD_SUCCEEDS, VENUE)
     intent = client.v1.payment_intents.create(
         params={"amount": 1800, "currency": "gbp", "payment_method": method.id},
         options=connect,
@@ -266,7 +303,7 @@ def test_events_of_a_connected_account_carry_its_id(local_stripe: Stripe) -> Non
     event, _ = local_stripe.webhooks.wait_for(
         "payment_intent.succeeded", local_stripe.webhook_secret
     )
-    assert event.account == "acct_1VenueLocal"
+    assert event.account == VENUE
 
 
 def test_an_event_without_a_connected_account_has_no_account(local_stripe: Stripe) -> None:
@@ -453,6 +490,526 @@ def test_a_partial_refund_is_not_a_full_one(local_stripe: Stripe) -> None:
     event, _ = local_stripe.webhooks.wait_for("charge.refunded", local_stripe.webhook_secret)
     assert event.data.object["amount_refunded"] == 1000
     assert event.data.object["refunded"] is False
+
+
+# ---- one account's objects are invisible to every other account ------------------------------
+
+
+def test_a_connected_accounts_payment_intent_is_missing_for_the_platform(
+    local_stripe: Stripe,
+) -> None:
+    # Given a PaymentIntent created for a connected account
+    client = local_stripe.client
+    intent_id = card_payment(client, account=VENUE)
+
+    # When the platform reads it without the Stripe-Account header
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.payment_intents.retrieve(intent_id)
+
+    # Then it does not exist there: Stripe's 404
+    assert missing.value.http_status == 404
+    assert error_of(missing) == no_such("payment_intent", intent_id, "intent")
+
+
+def test_the_platforms_payment_intent_is_missing_for_a_connected_account(
+    local_stripe: Stripe,
+) -> None:
+    # Given a PaymentIntent of the platform itself
+    client = local_stripe.client
+    intent_id = card_payment(client)
+
+    # When a connected account reads it
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.payment_intents.retrieve(intent_id, options=on(VENUE))
+
+    # Then it does not exist there
+    assert missing.value.http_status == 404
+    assert error_of(missing) == no_such("payment_intent", intent_id, "intent")
+
+
+def _update(client: stripe.StripeClient, intent_id: str, account: str) -> object:
+    return client.v1.payment_intents.update(
+        intent_id, params={"metadata": {"seen": "yes"}}, options=on(account)
+    )
+
+
+def _confirm(client: stripe.StripeClient, intent_id: str, account: str) -> object:
+    return client.v1.payment_intents.confirm(intent_id, options=on(account))
+
+
+def _cancel(client: stripe.StripeClient, intent_id: str, account: str) -> object:
+    return client.v1.payment_intents.cancel(intent_id, options=on(account))
+
+
+def _capture(client: stripe.StripeClient, intent_id: str, account: str) -> object:
+    return client.v1.payment_intents.capture(intent_id, options=on(account))
+
+
+@pytest.mark.parametrize("operation", [_update, _confirm, _cancel, _capture])
+def test_another_account_cannot_touch_a_connected_accounts_payment_intent(
+    local_stripe: Stripe, operation: Any
+) -> None:
+    # Given a PaymentIntent of one venue, ready to confirm
+    client = local_stripe.client
+    intent_id = client.v1.payment_intents.create(
+        params={
+            "amount": 2400,
+            "currency": "gbp",
+            "payment_method": card(client, CARD_SUCCEEDS, VENUE).id,
+            "capture_method": "manual",
+        },
+        options=on(VENUE),
+    ).id
+
+    # When another venue's account acts on it
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        operation(client, intent_id, OTHER_VENUE)
+
+    # Then it does not exist there, and the venue's intent is untouched
+    assert missing.value.http_status == 404
+    assert error_of(missing) == no_such("payment_intent", intent_id, "intent")
+    intent = client.v1.payment_intents.retrieve(intent_id, options=on(VENUE))
+    assert intent.status == "requires_confirmation"
+    assert intent.metadata.to_dict() == {}
+
+
+def test_a_platform_payment_method_cannot_pay_a_connected_accounts_payment_intent(
+    local_stripe: Stripe,
+) -> None:
+    # Given a card PaymentMethod created on the platform
+    client = local_stripe.client
+    method = card(client, CARD_SUCCEEDS)
+
+    # When a PaymentIntent is created with it on a connected account (a direct charge)
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.payment_intents.create(
+            params={"amount": 2400, "currency": "gbp", "payment_method": method.id},
+            options=on(VENUE),
+        )
+
+    # Then Stripe answers that the connected account has no such PaymentMethod
+    assert missing.value.http_status == 404
+    assert error_of(missing) == no_such("PaymentMethod", method.id, "payment_method")
+
+
+def test_a_platform_payment_method_cannot_be_set_on_a_connected_accounts_payment_intent(
+    local_stripe: Stripe,
+) -> None:
+    # Given a connected account's PaymentIntent and a card PaymentMethod of the platform
+    client = local_stripe.client
+    intent_id = card_payment(client, account=VENUE)
+    method = card(client, CARD_SUCCEEDS)
+
+    # When the PaymentMethod is set on the intent
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.payment_intents.update(
+            intent_id, params={"payment_method": method.id}, options=on(VENUE)
+        )
+
+    # Then it does not exist for that account, and the intent still needs a payment method
+    assert missing.value.http_status == 404
+    assert error_of(missing) == no_such("PaymentMethod", method.id, "payment_method")
+    intent = client.v1.payment_intents.retrieve(intent_id, options=on(VENUE))
+    assert intent.status == "requires_payment_method"
+
+
+def test_a_payment_method_that_does_not_exist_cannot_be_set_on_a_payment_intent(
+    local_stripe: Stripe,
+) -> None:
+    # Given a PaymentIntent
+    client = local_stripe.client
+    intent_id = card_payment(client, account=VENUE)
+
+    # When a PaymentMethod id that Stripe never issued is set on it
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.payment_intents.update(
+            intent_id, params={"payment_method": "pm_1NeverIssued"}, options=on(VENUE)
+        )
+
+    # Then Stripe answers that there is no such PaymentMethod
+    assert missing.value.http_status == 404
+    assert error_of(missing) == no_such("PaymentMethod", "pm_1NeverIssued", "payment_method")
+
+
+def test_a_connected_accounts_payment_method_is_missing_for_the_platform(
+    local_stripe: Stripe,
+) -> None:
+    # Given a card PaymentMethod created on a connected account
+    client = local_stripe.client
+    method = card(client, CARD_SUCCEEDS, VENUE)
+
+    # When the platform reads it
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.payment_methods.retrieve(method.id)
+
+    # Then it is missing, and Stripe suggests the request belongs on a connected account
+    error = error_of(missing)
+    assert missing.value.http_status == 404
+    assert error["code"] == "resource_missing"
+    assert error["param"] == "payment_method"
+    assert error["message"] == (
+        f"No such PaymentMethod: '{method.id}'; It's possible this PaymentMethod exists on one"
+        " of your connected accounts, in which case you should retry this request on that"
+        " connected account. Learn more at https://stripe.com/docs/connect/authentication"
+    )
+
+
+def test_the_platform_cannot_refund_a_connected_accounts_payment_intent(
+    local_stripe: Stripe,
+) -> None:
+    # Given a succeeded payment on a connected account
+    client = local_stripe.client
+    intent = paid_with(client, CARD_SUCCEEDS, account=VENUE)
+
+    # When the platform refunds it without the Stripe-Account header
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 1000})
+
+    # Then the intent does not exist for the platform, and nothing is refunded
+    assert missing.value.http_status == 404
+    assert error_of(missing) == no_such("payment_intent", intent.id, "payment_intent")
+    charge = client.v1.charges.retrieve(str(intent.latest_charge), options=on(VENUE))
+    assert charge.amount_refunded == 0
+
+
+def test_another_account_cannot_refund_a_connected_accounts_charge(local_stripe: Stripe) -> None:
+    # Given a succeeded payment on one venue's account
+    client = local_stripe.client
+    intent = paid_with(client, CARD_SUCCEEDS, account=VENUE)
+    charge_id = str(intent.latest_charge)
+
+    # When another venue's account refunds its charge
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.refunds.create(params={"charge": charge_id}, options=on(OTHER_VENUE))
+
+    # Then the charge does not exist there
+    assert missing.value.http_status == 404
+    assert error_of(missing) == no_such("charge", charge_id, "charge")
+
+
+def test_a_connected_account_lists_only_its_own_payment_intents(local_stripe: Stripe) -> None:
+    # Given PaymentIntents of the platform, of a venue and of another venue
+    client = local_stripe.client
+    card_payment(client)
+    ours = card_payment(client, account=VENUE)
+    card_payment(client, account=OTHER_VENUE)
+
+    # When the venue lists PaymentIntents
+    listed = client.v1.payment_intents.list(options=on(VENUE))
+
+    # Then it sees its own only
+    assert [intent.id for intent in listed.data] == [ours]
+
+
+def test_another_account_cannot_list_the_refunds_of_a_payment_intent(
+    local_stripe: Stripe,
+) -> None:
+    # Given a venue's payment, partly refunded
+    client = local_stripe.client
+    intent = paid_with(client, CARD_SUCCEEDS, account=VENUE)
+    client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 500}, options=on(VENUE))
+
+    # When the platform lists the refunds of that intent
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.refunds.list(params={"payment_intent": intent.id})
+
+    # Then the intent does not exist for it
+    assert missing.value.http_status == 404
+    assert error_of(missing) == no_such("payment_intent", intent.id, "payment_intent")
+
+
+def test_a_refund_on_a_connected_account_stays_within_it(local_stripe: Stripe) -> None:
+    # Given a venue's £24 payment
+    client = local_stripe.client
+    intent = paid_with(client, CARD_SUCCEEDS, account=VENUE)
+
+    # When the venue's account refunds £5 of it
+    refund = client.v1.refunds.create(
+        params={"payment_intent": intent.id, "amount": 500, "refund_application_fee": True},
+        options=on(VENUE),
+    )
+
+    # Then the venue lists that refund, and its charge.refunded event names the venue
+    listed = client.v1.refunds.list(params={"payment_intent": intent.id}, options=on(VENUE))
+    assert [listed_refund.id for listed_refund in listed.data] == [refund.id]
+    event, _ = local_stripe.webhooks.wait_for("charge.refunded", local_stripe.webhook_secret)
+    assert event.account == VENUE
+    assert event.data.object["amount_refunded"] == 500
+
+
+# ---- refunds: never more than what is left on the charge -------------------------------------
+
+
+def test_a_refund_larger_than_the_charge_is_refused(local_stripe: Stripe) -> None:
+    # Given a succeeded £24 card payment
+    client = local_stripe.client
+    intent = paid_with(client, CARD_SUCCEEDS, amount=2400)
+
+    # When £25 of it is refunded
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 2500})
+
+    # Then Stripe refuses, naming both amounts
+    error = error_of(refused)
+    assert refused.value.http_status == 400
+    assert error["type"] == "invalid_request_error"
+    assert error["code"] == "amount_too_large"
+    assert error["param"] == "amount"
+    assert error["message"] == "Refund amount (£25.00) is greater than charge amount (£24.00)"
+
+
+def test_a_refund_larger_than_what_is_left_is_refused(local_stripe: Stripe) -> None:
+    # Given a £24 card payment of which £10 is already refunded
+    client = local_stripe.client
+    intent = paid_with(client, CARD_SUCCEEDS, amount=2400)
+    client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 1000})
+
+    # When £15 more is refunded
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 1500})
+
+    # Then Stripe refuses: only £14 is left
+    error = error_of(refused)
+    assert refused.value.http_status == 400
+    assert error["code"] == "amount_too_large"
+    assert error["param"] == "amount"
+    assert error["message"] == (
+        "Refund amount (£15.00) is greater than unrefunded amount on charge (£14.00)"
+    )
+
+
+def test_a_fully_refunded_charge_cannot_be_refunded_again(local_stripe: Stripe) -> None:
+    # Given a card payment refunded in full
+    client = local_stripe.client
+    intent = paid_with(client, CARD_SUCCEEDS, amount=2400)
+    client.v1.refunds.create(params={"payment_intent": intent.id})
+
+    # When it is refunded again
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 100})
+
+    # Then Stripe answers that the charge has already been refunded
+    assert refused.value.http_status == 400
+    assert error_of(refused) == {
+        "code": "charge_already_refunded",
+        "doc_url": "https://stripe.com/docs/error-codes/charge-already-refunded",
+        "message": f"Charge {intent.latest_charge} has already been refunded.",
+        "type": "invalid_request_error",
+    }
+
+
+@pytest.mark.parametrize("amount", [0, -500])
+def test_a_refund_of_no_money_is_refused(local_stripe: Stripe, amount: int) -> None:
+    # Given a succeeded card payment
+    client = local_stripe.client
+    intent = paid_with(client, CARD_SUCCEEDS)
+
+    # When a refund of zero or less is asked for
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.refunds.create(params={"payment_intent": intent.id, "amount": amount})
+
+    # Then the amount is refused
+    error = error_of(refused)
+    assert refused.value.http_status == 400
+    assert error["param"] == "amount"
+    assert error["message"] == "Invalid positive integer"
+
+
+def test_a_refund_without_an_amount_refunds_what_is_left(local_stripe: Stripe) -> None:
+    # Given a £24 card payment of which £10 is already refunded
+    client = local_stripe.client
+    intent = paid_with(client, CARD_SUCCEEDS, amount=2400)
+    client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 1000})
+
+    # When the rest is refunded, without an amount
+    refund = client.v1.refunds.create(params={"payment_intent": intent.id})
+
+    # Then £14 is refunded, and the charge is now refunded in full
+    assert refund.amount == 1400
+    charge = client.v1.charges.retrieve(str(intent.latest_charge))
+    assert charge.amount_refunded == 2400
+    assert charge.refunded is True
+
+
+def test_a_payment_intent_without_a_successful_charge_cannot_be_refunded(
+    local_stripe: Stripe,
+) -> None:
+    # Given a PaymentIntent with a card attached, never confirmed
+    client = local_stripe.client
+    intent_id = card_payment(client)
+    client.v1.payment_intents.update(
+        intent_id, params={"payment_method": card(client, CARD_SUCCEEDS).id}
+    )
+
+    # When it is refunded
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.refunds.create(params={"payment_intent": intent_id})
+
+    # Then Stripe answers that there is nothing to refund
+    error = error_of(refused)
+    assert refused.value.http_status == 400
+    assert error["message"] == (
+        f"This PaymentIntent ({intent_id}) does not have a successful charge to refund."
+    )
+
+
+# ---- idempotency keys belong to an account ----------------------------------------------------
+
+
+def test_an_idempotency_key_belongs_to_one_account(local_stripe: Stripe) -> None:
+    # Given a PaymentIntent created on one venue's account with an idempotency key
+    client = local_stripe.client
+    params: PaymentIntentCreateParams = {"amount": 3000, "currency": "gbp"}
+    first = client.v1.payment_intents.create(
+        params=params, options={"stripe_account": VENUE, "idempotency_key": "booking-44"}
+    )
+
+    # When another venue's account sends the same request with the same key
+    second = client.v1.payment_intents.create(
+        params=params, options={"stripe_account": OTHER_VENUE, "idempotency_key": "booking-44"}
+    )
+
+    # Then it is a request of its own: a new PaymentIntent, not a replay
+    assert second.id != first.id
+    assert second.last_response is not None
+    assert "Idempotent-Replayed" not in second.last_response.headers
+    assert client.v1.payment_intents.retrieve(second.id, options=on(OTHER_VENUE)).id == second.id
+
+
+# ---- a PaymentIntent's status decides what can still be done with it --------------------------
+
+
+def test_a_canceled_payment_intent_cannot_be_confirmed(local_stripe: Stripe) -> None:
+    # Given a PaymentIntent with a card, canceled before it was confirmed
+    client = local_stripe.client
+    intent_id = client.v1.payment_intents.create(
+        params={
+            "amount": 2400,
+            "currency": "gbp",
+            "payment_method": card(client, CARD_SUCCEEDS).id,
+        }
+    ).id
+    client.v1.payment_intents.cancel(intent_id)
+
+    # When it is confirmed
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.payment_intents.confirm(intent_id)
+
+    # Then Stripe refuses it in that state, and nothing is charged
+    error = error_of(refused)
+    assert refused.value.http_status == 400
+    assert error["code"] == "payment_intent_unexpected_state"
+    assert error["doc_url"] == "https://stripe.com/docs/error-codes/payment-intent-unexpected-state"
+    assert error["message"].startswith(
+        "You cannot confirm this PaymentIntent because it has a status of canceled."
+    )
+    assert error["payment_intent"]["id"] == intent_id
+    assert error["payment_intent"]["status"] == "canceled"
+    assert client.v1.payment_intents.retrieve(intent_id).latest_charge is None
+
+
+def test_a_succeeded_payment_intent_cannot_be_confirmed_again(local_stripe: Stripe) -> None:
+    # Given a succeeded card payment
+    client = local_stripe.client
+    intent = paid_with(client, CARD_SUCCEEDS)
+
+    # When it is confirmed again (with another idempotency key)
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.payment_intents.confirm(intent.id)
+
+    # Then Stripe refuses: it has already succeeded
+    error = error_of(refused)
+    assert refused.value.http_status == 400
+    assert error["code"] == "payment_intent_unexpected_state"
+    assert error["message"] == (
+        "You cannot confirm this PaymentIntent because it has already succeeded after being"
+        " previously confirmed."
+    )
+    assert error["payment_intent"]["status"] == "succeeded"
+
+
+def test_a_canceled_payment_intent_cannot_take_another_payment_method(
+    local_stripe: Stripe,
+) -> None:
+    # Given a canceled PaymentIntent
+    client = local_stripe.client
+    intent_id = card_payment(client)
+    client.v1.payment_intents.cancel(intent_id)
+
+    # When a card is set on it
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.payment_intents.update(
+            intent_id, params={"payment_method": card(client, CARD_SUCCEEDS).id}
+        )
+
+    # Then Stripe refuses the update, and the intent keeps no payment method
+    error = error_of(refused)
+    assert refused.value.http_status == 400
+    assert error["code"] == "payment_intent_unexpected_state"
+    assert error["param"] == "payment_method"
+    assert error["message"] == (
+        "This PaymentIntent's payment_method could not be updated because it has a status of"
+        " canceled. You may only update the payment_method of a PaymentIntent with one of the"
+        " following statuses: requires_payment_method, requires_confirmation, requires_action."
+    )
+    assert client.v1.payment_intents.retrieve(intent_id).payment_method is None
+
+
+def test_a_succeeded_payment_intent_cannot_be_canceled(local_stripe: Stripe) -> None:
+    # Given a succeeded card payment
+    client = local_stripe.client
+    intent = paid_with(client, CARD_SUCCEEDS)
+
+    # When it is canceled
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.payment_intents.cancel(intent.id)
+
+    # Then Stripe refuses (money taken is refunded, not canceled), and it stays succeeded
+    error = error_of(refused)
+    assert refused.value.http_status == 400
+    assert error["code"] == "payment_intent_unexpected_state"
+    assert error["message"].startswith(
+        "You cannot cancel this PaymentIntent because it has a status of succeeded."
+    )
+    assert client.v1.payment_intents.retrieve(intent.id).status == "succeeded"
+
+
+def test_an_application_fee_needs_a_connected_account(local_stripe: Stripe) -> None:
+    # Given the platform's own account (no Stripe-Account header, no transfer destination)
+    client = local_stripe.client
+
+    # When a PaymentIntent with an application fee is created
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        card_payment(client, 2400, application_fee_amount=240)
+
+    # Then Stripe refuses: a fee is only taken from a direct or destination charge
+    assert refused.value.http_status == 400
+    assert error_of(refused)["message"] == (
+        "Can only apply an application_fee_amount when the PaymentIntent is attempting a"
+        " direct payment (using an OAuth key or Stripe-Account header) or destination payment"
+        " (using `transfer_data[destination]`)."
+    )
+
+
+def test_ids_stay_unique_when_the_global_random_generator_is_seeded_again(
+    local_stripe: Stripe,
+) -> None:
+    # Given a PaymentIntent created just after Python's global random generator was seeded (as
+    # Hypothesis seeds it before each example, in the process the emulator runs in)
+    client = local_stripe.client
+    state = random.getstate()
+    try:
+        random.seed(0)
+        first = card_payment(client)
+
+        # When it is seeded the same again and another PaymentIntent is created
+        random.seed(0)
+        second = card_payment(client)
+    finally:
+        random.setstate(state)
+
+    # Then the second one is created with an id of its own, as Stripe's ids never repeat
+    assert second != first
 
 
 def test_a_second_emulator_in_the_same_process_serves_too(stripe_emulator: StripeEmulator) -> None:
