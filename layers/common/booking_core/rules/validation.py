@@ -133,10 +133,16 @@ def check_still_free(
     now: datetime,
 ) -> None:
     """Raise if a booking accepted earlier could not hold [start, end) next to `busy` today:
-    another booking or a closure overlaps it, or (with `prevent_unbookable_gaps`) the two would
-    leave an unbookable gap. For a booking whose time others could book meanwhile (its hold
-    ran out); the rules it was accepted under (alignment, notice, durations, opening hours)
-    are not asked again. `busy` must cover `busy_window(schedule, start, end)`.
+    another booking or a closure overlaps it, or (with `prevent_unbookable_gaps`) one of them
+    would leave an unbookable gap beside it. For a booking whose time others could book
+    meanwhile (its hold ran out); the rules it was accepted under (alignment, notice,
+    durations, opening hours) are not asked again. `busy` must cover
+    `busy_window(schedule, start, end)`.
+
+    Only what happened to the time counts: a gap counts when busy time bounds it. Free time
+    that ends at the opening hours was judged when the booking was accepted, and free time
+    that ends at the earliest start is there because the clock moved, not because anything
+    was booked: neither refuses the booking.
     """
     policy = schedule.policy
     zone = venue_zone(schedule)
@@ -152,7 +158,8 @@ def check_still_free(
     blocks = open_blocks(utc_windows(schedule, first_day, last_day))
     block = next((b for b in blocks if b.contains(booking)), None)
     if block is not None:  # opening hours changed since: no gap to speak of
-        _check_gaps(policy, booking, block, taken, booking_horizon(policy, now, zone))
+        horizon = booking_horizon(policy, now, zone)
+        _check_gaps(policy, booking, block, taken, horizon, only_next_to_busy=True)
 
 
 def _check_gaps(
@@ -161,22 +168,28 @@ def _check_gaps(
     block: Interval,
     taken: Sequence[Interval],
     horizon: Interval,
+    *,
+    only_next_to_busy: bool = False,
 ) -> None:
     """Reject a booking leaving free time before or after it that no one could book.
 
     The free run around the booking ends at busy time, at the opening block's edges and
     at the horizon: time before the earliest bookable start or after the latest one is
-    not a gap, because nobody can book it now.
+    not a gap, because nobody can book it now. With `only_next_to_busy`, a run that ends at
+    the block's edge or the horizon is not a gap either.
     """
     minimum = timedelta(minutes=policy.min_duration_minutes)
-    run_start = max(
-        [block.start, horizon.start] + [span.end for span in taken if span.end <= booking.start]
-    )
-    run_end = min(
-        [block.end, horizon.end] + [span.start for span in taken if span.start >= booking.end]
-    )
+    busy_before = [span.end for span in taken if span.end <= booking.start]
+    busy_after = [span.start for span in taken if span.start >= booking.end]
+    run_start = max([block.start, horizon.start, *busy_before])
+    run_end = min([block.end, horizon.end, *busy_after])
     # A booking may start at the latest start and run past it: nothing after it is a gap.
     gaps = (booking.start - run_start, max(run_end - booking.end, _NO_TIME))
+    if only_next_to_busy:
+        gaps = (
+            gaps[0] if run_start in busy_before else _NO_TIME,
+            gaps[1] if run_end in busy_after else _NO_TIME,
+        )
     for gap in gaps:
         if _NO_TIME < gap < minimum:
             # Whole minutes, rounded down (a gap that is shorter than the minimum stays so),

@@ -252,13 +252,18 @@ def time_to_keep(booking: Booking, now: datetime) -> dict[str, int]:
     """Check that a booking being paid can keep its time, and return the versions of its
     hours as read for that check (the payment's write is conditioned on them).
 
-    Its time is no longer its own to keep if a booking made since (after its hold ran out)
-    or a closure overlaps it or would leave an unbookable gap next to it, or, for a booking
-    whose hold ran out, if it has already started. Raises the booking rule's error then.
+    While its hold is live, the time is its own: nothing else can have been booked there, and
+    the gaps beside it were judged when it was booked (a horizon that moved with the clock
+    since is no reason to refuse it). Once the hold has run out, only what happened to the
+    time counts: a booking made since or a closure that overlaps it or leaves an unbookable
+    gap beside it (`rules.check_still_free`), or its start having passed. Raises the booking
+    rule's error then.
     """
     hours = [parse_instant(key) for key in booking.version_keys]
     state = store.hour_state(booking.resource_id, hours, now)
-    if (booking.expired or booking.hold_lapsed(now)) and booking.start <= now:
+    if not (booking.expired or booking.hold_lapsed(now)):
+        return state.versions
+    if booking.start <= now:
         raise StartInPast()
     resource = catalogue.get_resource(booking.resource_id)
     if resource is not None:

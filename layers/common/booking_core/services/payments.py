@@ -523,7 +523,11 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
     sweep has marked it expired); otherwise it is refunded, and the payer is told why by email.
     """
     time_taken = False
-    for _ in range(_MAX_DECISIONS):
+    for attempt in range(_MAX_DECISIONS):
+        if attempt:
+            # Decided again after a write that raced another: whether the hold is still live
+            # is a question of this moment, not of when the payment was first reported.
+            now = max(now, clock.now())
         booking = booking_store.get_booking(payment.booking_id)
         try:
             if booking is not None and not time_taken and _pays(booking, payment):
