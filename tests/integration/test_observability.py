@@ -291,3 +291,60 @@ def test_alarms_watch_the_apis_5xx_rate_and_webhook_failures():
     # And both tell the alarm topic
     for alarm in (server_errors, failures):
         assert [ref_name(action) for action in alarm["AlarmActions"]] == ["AlarmTopic"]
+
+
+def test_the_alarm_topics_key_lets_cloudwatch_publish():
+    # Given the alarm topic and the key it is encrypted with
+    resources = template_resources()
+    key_id = ref_name(resources["AlarmTopic"]["Properties"]["KmsMasterKeyId"])
+    key = resources[key_id]
+    # Then it is a key of this stack (AWS's alias/aws/sns cannot admit CloudWatch), rotated yearly
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    # And its policy lets CloudWatch make and read data keys with it
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    cloudwatch = [
+        statement
+        for statement in statements
+        if statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert len(cloudwatch) == 1
+    assert cloudwatch[0]["Effect"] == "Allow"
+    assert set(cloudwatch[0]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+
+
+def test_an_alarm_email_subscribes_that_address_to_the_topic():
+    # Given the template's parameters and the topic's subscription
+    document = load_yaml()
+    subscription = document["Resources"]["AlarmEmailSubscription"]
+    # Then the address is optional, and subscribed by email only when given
+    assert document["Parameters"]["AlarmEmail"]["Default"] == ""
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"]["Protocol"] == "email"
+    assert ref_name(subscription["Properties"]["Endpoint"]) == "AlarmEmail"
+    assert ref_name(subscription["Properties"]["TopicArn"]) == "AlarmTopic"
+
+
+@pytest.mark.parametrize("metric", ["WebhookAccountMismatch", "WebhookUnknownIntent"])
+def test_a_single_webhook_event_from_a_stranger_raises_an_alarm(metric: str):
+    # Given the template's alarms, by metric
+    alarms = {
+        resource["Properties"]["MetricName"]: resource["Properties"]
+        for resource in template_resources().values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    failures = alarms["WebhookFailed"]
+    # Then the metric has an alarm like the webhook's failures, on the same namespace and service
+    alarm = alarms[metric]
+    assert (alarm["Namespace"], alarm["Dimensions"]) == (
+        failures["Namespace"],
+        failures["Dimensions"],
+    )
+    # And one event in five minutes is enough to raise it
+    assert (alarm["Statistic"], alarm["Period"]) == ("Sum", 300)
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "GreaterThanOrEqualToThreshold",
+        1,
+    )
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert [ref_name(action) for action in alarm["AlarmActions"]] == ["AlarmTopic"]
