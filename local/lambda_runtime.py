@@ -46,13 +46,14 @@ def lambda_environment(
 ) -> dict[str, str]:
     """The environment variables every handler runs with locally.
 
-    The template's Globals (and any function's own variables) resolved to local values, plus
-    what points the code at the local DynamoDB. Functions share one process, so two functions
-    may not give the same variable different values.
+    The template's Globals (and any function's own variables) resolved to local values, but
+    for the names of secrets (see `without_secret_names`), plus what points the code at the
+    local DynamoDB. Functions share one process, so two functions may not give the same
+    variable different values.
     """
-    environment = dict(template.environment)
+    environment = without_secret_names(template.environment)
     for function in template.functions.values():
-        for name, value in function.environment.items():
+        for name, value in without_secret_names(function.environment).items():
             if environment.setdefault(name, value) != value:
                 raise ValueError(
                     f"{function.logical_id} sets {name}={value!r}, another function sets"
@@ -69,6 +70,18 @@ def lambda_environment(
     if public_base_url:
         environment["PUBLIC_BASE_URL"] = public_base_url
     return environment
+
+
+# `<VARIABLE>_SECRET_NAME` names the Secrets Manager secret that holds <VARIABLE> in AWS.
+SECRET_NAME_SUFFIX = "_SECRET_NAME"
+
+
+def without_secret_names(variables: Mapping[str, str]) -> dict[str, str]:
+    """`variables` less those that name a Secrets Manager secret: there is none locally, and the
+    local stack and the tests give the values themselves (STRIPE_SECRET_KEY, ...) instead."""
+    return {
+        name: value for name, value in variables.items() if not name.endswith(SECRET_NAME_SUFFIX)
+    }
 
 
 # Credentials for moto: never a real key, and nothing to sign with by accident.

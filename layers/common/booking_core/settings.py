@@ -28,14 +28,20 @@ class Settings(BaseModel):
     # functions at local stand-ins. In AWS they are ignored even when set.
     local_mode: bool = False
 
-    stripe_secret_key: str | None = None
+    # Secrets: locally and in the tests the value itself (STRIPE_SECRET_KEY), in AWS the name
+    # of the Secrets Manager secret that holds it (STRIPE_SECRET_KEY_SECRET_NAME), read when
+    # first used. The properties below give the value either way.
+    stripe_secret_key_value: str | None = Field(default=None, repr=False)
+    stripe_secret_key_secret_name: str | None = None
     stripe_publishable_key: str | None = None
-    # One or more endpoint signing secrets: a Connect endpoint has its own.
-    stripe_webhook_secrets: tuple[str, ...] = ()
+    # One or more endpoint signing secrets, comma-separated: a Connect endpoint has its own.
+    stripe_webhook_secret_value: str | None = Field(default=None, repr=False)
+    stripe_webhook_secret_secret_name: str | None = None
     # Local only: the Stripe emulator's address.
     stripe_api_base: str | None = None
 
-    mailgun_api_key: str | None = None
+    mailgun_api_key_value: str | None = Field(default=None, repr=False)
+    mailgun_api_key_secret_name: str | None = None
     mailgun_domain: str | None = None
     mailgun_api_base: str = "https://api.mailgun.net"
     email_sender: str = "Court Booking <bookings@example.com>"
@@ -55,6 +61,22 @@ class Settings(BaseModel):
     rate_limit_requests: int = Field(default=120, ge=1)
     rate_limit_anonymous_requests: int = Field(default=60, ge=1)
     rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
+
+    @property
+    def stripe_secret_key(self) -> str | None:
+        """Stripe's secret key (sk_...), or None when it is not configured."""
+        return _secret(self.stripe_secret_key_value, self.stripe_secret_key_secret_name)
+
+    @property
+    def stripe_webhook_secrets(self) -> tuple[str, ...]:
+        """The signing secrets (whsec_...) of every webhook endpoint; empty if none is set."""
+        secrets = _secret(self.stripe_webhook_secret_value, self.stripe_webhook_secret_secret_name)
+        return tuple(secret.strip() for secret in (secrets or "").split(",") if secret.strip())
+
+    @property
+    def mailgun_api_key(self) -> str | None:
+        """Mailgun's API key, or None when it is not configured."""
+        return _secret(self.mailgun_api_key_value, self.mailgun_api_key_secret_name)
 
     @property
     def effective_stripe_api_base(self) -> str | None:
@@ -77,15 +99,16 @@ def get_settings() -> Settings:
         dynamodb_endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL") or None,
         public_base_url=os.environ.get("PUBLIC_BASE_URL") or None,
         local_mode=os.environ.get("BOOKING_LOCAL_MODE", "").lower() == "true",
-        stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY") or None,
+        stripe_secret_key_value=os.environ.get("STRIPE_SECRET_KEY") or None,
+        stripe_secret_key_secret_name=os.environ.get("STRIPE_SECRET_KEY_SECRET_NAME") or None,
         stripe_publishable_key=os.environ.get("STRIPE_PUBLISHABLE_KEY") or None,
-        stripe_webhook_secrets=tuple(
-            secret.strip()
-            for secret in os.environ.get("STRIPE_WEBHOOK_SECRET", "").split(",")
-            if secret.strip()
+        stripe_webhook_secret_value=os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+        stripe_webhook_secret_secret_name=(
+            os.environ.get("STRIPE_WEBHOOK_SECRET_SECRET_NAME") or None
         ),
         stripe_api_base=os.environ.get("STRIPE_API_BASE") or None,
-        mailgun_api_key=os.environ.get("MAILGUN_API_KEY") or None,
+        mailgun_api_key_value=os.environ.get("MAILGUN_API_KEY") or None,
+        mailgun_api_key_secret_name=os.environ.get("MAILGUN_API_KEY_SECRET_NAME") or None,
         mailgun_domain=os.environ.get("MAILGUN_DOMAIN") or None,
         mailgun_api_base=os.environ.get("MAILGUN_API_BASE") or "https://api.mailgun.net",
         email_sender=os.environ.get("EMAIL_SENDER") or "Court Booking <bookings@example.com>",
@@ -99,6 +122,15 @@ def get_settings() -> Settings:
         idempotency_table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME") or None,
         rate_limit_table_name=os.environ.get("RATE_LIMIT_TABLE_NAME") or None,
     )
+
+
+def _secret(value: str | None, secret_name: str | None) -> str | None:
+    """A value given outright, else the value of the named secret, else None."""
+    if value or not secret_name:
+        return value
+    from booking_core.secrets import secret_value
+
+    return secret_value(secret_name)
 
 
 def _numbers_from_environment(**names: str) -> dict[str, Any]:
