@@ -10,18 +10,18 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help setup run test test-dates lint format typecheck validate build unit integration e2e fuzz openapi invoke bench lock clean
+.PHONY: help setup run test test-dates lint format typecheck validate build checkov unit integration e2e fuzz openapi invoke bench lock clean
 
 help:
 	@echo "make run        start the local stack with demo data (http://127.0.0.1:3000, PORT= to change)"
-	@echo "make test       lint, type check, sam validate --lint, sam build and every test"
+	@echo "make test       lint, type check, sam validate --lint, sam build, checkov and every test"
 	@echo "make test-dates the tests again as if it were each of TEST_DATES (TEST_NOW=<instant> for one)"
 	@echo "make invoke     FUNCTION=<logical id> EVENT=events/<file>.json: run one handler locally"
 	@echo "make bench      cold-start import times as ratios to 'import boto3'"
 	@echo "make openapi    write openapi.json (OpenAPI 3.1) from the models and template.yaml's routes"
 	@echo "make fuzz       schemathesis over every operation against the local stack, at length"
 	@echo "                (FUZZ_EXAMPLES=<n> per operation, default $(FUZZ_EXAMPLES); make test runs a short round)"
-	@echo "make lint | typecheck | validate | build | unit | integration | e2e | lock | clean"
+	@echo "make lint | typecheck | validate | build | checkov | unit | integration | e2e | lock | clean"
 
 $(STAMP): requirements/dev.lock
 	@python=$$(scripts/find-python.sh) || exit 1; \
@@ -37,7 +37,7 @@ run: $(STAMP)
 
 # Both cores: the tests run in worker processes (pytest-xdist), each with its own emulators.
 PYTEST_WORKERS ?= auto
-test: lint typecheck validate build
+test: lint typecheck validate build checkov
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # The suite under instants that have broken date arithmetic before: a weekend night, the eve
@@ -67,6 +67,23 @@ validate: $(STAMP)
 build: $(STAMP)
 	$(BIN)/sam build --parallel --cached
 
+# checkov has an environment of its own: it pins urllib3, packaging, networkx and boto3 below
+# what the project and cfn-lint use. A check that does not apply is skipped in template.yaml,
+# with the reason beside it; any other finding fails.
+CHECKOV_VENV := .local/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cksum < requirements/checkov.lock | cut -d' ' -f1)
+
+$(CHECKOV_STAMP): requirements/checkov.lock
+	@python=$$(scripts/find-python.sh) || exit 1; \
+	rm -rf $(CHECKOV_VENV) && "$$python" -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements/checkov.lock
+	@touch $@
+
+checkov: $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --quiet --compact \
+	  --skip-download
+
 unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/unit
 
@@ -92,11 +109,13 @@ invoke: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
 
-# Re-resolve requirements/dev.in into the lock file (needs the registry; uv only for this step).
+# Re-resolve requirements/*.in into their lock files (needs the registry; uv only for this step).
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile requirements/dev.in --generate-hashes --python-version 3.13 \
 	  --custom-compile-command "make lock" -o requirements/dev.lock
+	$(BIN)/uv pip compile requirements/checkov.in --generate-hashes --python-version 3.13 \
+	  --custom-compile-command "make lock" -o requirements/checkov.lock
 
 clean:
 	rm -rf $(VENV) .aws-sam .local .pytest_cache .mypy_cache .ruff_cache .hypothesis
