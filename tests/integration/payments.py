@@ -27,20 +27,31 @@ def stripe_client(emulator: Any) -> stripe.StripeClient:
     return stripe.StripeClient(emulator.secret_key, base_addresses={"api": emulator.base_url})
 
 
-def confirm_with_card(emulator: Any, intent_id: str, number: str = SUCCEEDING_CARD) -> Any:
-    """What Stripe.js does with the client secret: attach a card, confirm."""
+def confirm_with_card(
+    emulator: Any,
+    intent_id: str,
+    number: str = SUCCEEDING_CARD,
+    *,
+    stripe_account: str | None = None,
+) -> Any:
+    """What Stripe.js does with the client secret: attach a card, confirm. With
+    `stripe_account`, as Stripe.js initialised with a Connect venue's account does."""
     client = stripe_client(emulator)
+    options: Any = {"stripe_account": stripe_account} if stripe_account else {}
     method = client.v1.payment_methods.create(
         params={
             "type": "card",
             "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
-        }
+        },
+        options=options,
     )
-    client.v1.payment_intents.update(intent_id, params={"payment_method": method.id})
+    client.v1.payment_intents.update(
+        intent_id, params={"payment_method": method.id}, options=options
+    )
     try:
-        return client.v1.payment_intents.confirm(intent_id)
+        return client.v1.payment_intents.confirm(intent_id, options=options)
     except stripe.CardError:
-        return client.v1.payment_intents.retrieve(intent_id)
+        return client.v1.payment_intents.retrieve(intent_id, options=options)
 
 
 def sign(payload: str, secret: str, timestamp: int | None = None) -> str:

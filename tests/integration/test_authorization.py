@@ -859,9 +859,13 @@ def test_the_rightful_caller_gets_through_with_the_same_request(
 
 @pytest.fixture
 def payment_event(scene: Scene, demo: dict[str, Any]) -> dict[str, Any]:
-    """payment_intent.succeeded for the demo user's booking, for its full price."""
+    """payment_intent.succeeded for the demo user's booking, for its full price, about a
+    PaymentIntent we created for it (an event about any other one changes nothing)."""
+    from booking_core.store import bookings as booking_store
+    from booking_core.store import payments as payment_store
+
     total = Decimal(demo["bookings"][0]["total_price"])
-    intent = {
+    intent: dict[str, Any] = {
         "id": "pi_authorization_test_0001",
         "object": "payment_intent",
         "status": "succeeded",
@@ -869,6 +873,20 @@ def payment_event(scene: Scene, demo: dict[str, Any]) -> dict[str, Any]:
         "currency": "eur",
         "metadata": {"booking_id": scene.user_booking},
     }
+    booking = booking_store.get_booking(scene.user_booking)
+    assert booking is not None
+    ours = payment_store.Payment(
+        intent_id=str(intent["id"]),
+        payment_id=str(uuid.uuid4()),
+        booking_id=booking.id,
+        user_id=booking.user_id,
+        amount=int(intent["amount"]),
+        currency="eur",
+        method="payment_intent",
+        status="pending",
+        created_at=clock.now().isoformat(),
+    )
+    payment_store.record_intent(booking, ours, clock.now())
     return stripe_event("payment_intent.succeeded", intent)
 
 

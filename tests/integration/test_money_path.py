@@ -5,6 +5,7 @@ account's objects; a refund never exceeds what is left; `/payment` tells the tru
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,11 +15,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from booking_core import clock
+from booking_core.store import catalogue, tasks
+from booking_core.store import payments as payment_store
 from local.dynamodb import EmbeddedDynamoDB, TablesSnapshot
 from local.events import DEMO_TIMEZONE
 from tests.integration.conftest import Call
 from tests.integration.dates import local_day
-from tests.integration.payments import Invoke, confirm_with_card, deliver, stripe_event
+from tests.integration.payments import (
+    Invoke,
+    confirm_with_card,
+    deliver,
+    stripe_client,
+    stripe_event,
+)
+from tests.integration.test_observability import metric_names
+from tests.integration.test_payments import book, checkout
 
 COURT_2 = 2  # the demo's: 60 min notice, 60 min minimum, 30 min grid, gaps prevented
 NOTICE = timedelta(minutes=60)
@@ -176,3 +187,144 @@ def test_a_late_payment_is_judged_on_what_was_booked_not_on_the_moving_earliest_
     # Then the booking is paid: the free 11:30-12:00 is there because the clock moved
     assert delivered["statusCode"] == 200, delivered["body"]
     assert status_of(call, booking["id"]) == "paid"
+
+
+# ---- finding 2: an event changes only what its account's payment of ours says -------------
+
+STRANGER = "acct_1STRANGER"
+VENUE_ACCOUNT = "acct_1VENUE"
+
+
+def connect_the_demo_venue(account: str = VENUE_ACCOUNT) -> None:
+    venue = catalogue.get_venue(1)
+    assert venue is not None
+    catalogue.save_venue(replace(venue, stripe_account_id=account, platform_fee_percent=10))  # type: ignore[arg-type]
+
+
+def published_metrics(capfd: pytest.CaptureFixture[str]) -> set[str]:
+    return metric_names(capfd.readouterr().out)
+
+
+@pytest.mark.parametrize("account", [STRANGER, None], ids=["connected account", "platform"])
+def test_a_payment_intent_we_did_not_create_never_pays_a_booking(
+    call: Call,
+    invoke: Invoke,
+    stripe_env: Any,
+    capfd: pytest.CaptureFixture[str],
+    account: str | None,
+):
+    # Given a pending booking, and someone else's PaymentIntent naming it in its metadata,
+    # paid at Stripe (on a connected account of theirs, or on the platform)
+    booking = book(call)
+    options: Any = {"stripe_account": account} if account else {}
+    theirs = stripe_client(stripe_env.emulator).v1.payment_intents.create(
+        params={
+            "amount": 3750,
+            "currency": "eur",
+            "metadata": {"booking_id": booking["id"], "payment_id": "forged"},
+        },
+        options=options,
+    )
+    intent = confirm_with_card(stripe_env.emulator, theirs.id, stripe_account=account)
+    capfd.readouterr()
+    # When Stripe delivers its success
+    response = deliver(
+        invoke,
+        stripe_event("payment_intent.succeeded", intent, account=account),
+        stripe_env.webhook_secret,
+    )
+    # Then it is acknowledged (Stripe stops retrying), counted, and changes nothing
+    assert response["statusCode"] == 200, response["body"]
+    assert "WebhookUnknownIntent" in published_metrics(capfd)
+    assert status_of(call, booking["id"]) == "pending"
+    assert payment_store.get_payment(theirs.id) is None
+    assert tasks.tasks_of_booking(booking["id"]) == []
+
+
+def test_an_event_about_our_payment_from_another_account_changes_nothing(
+    call: Call, invoke: Invoke, stripe_env: Any, capfd: pytest.CaptureFixture[str]
+):
+    # Given a platform venue's booking whose PaymentIntent was paid at Stripe
+    booking = book(call)
+    intent_id = checkout(call, booking["id"]).json["payment_intent_id"]
+    intent = confirm_with_card(stripe_env.emulator, intent_id)
+    capfd.readouterr()
+    # When its success arrives from a connected account
+    response = deliver(
+        invoke,
+        stripe_event("payment_intent.succeeded", intent, account=STRANGER),
+        stripe_env.webhook_secret,
+    )
+    # Then it is acknowledged, counted, and the booking is still pending
+    assert response["statusCode"] == 200, response["body"]
+    assert "WebhookAccountMismatch" in published_metrics(capfd)
+    assert status_of(call, booking["id"]) == "pending"
+    # And the platform's own event about it pays the booking
+    deliver(invoke, stripe_event("payment_intent.succeeded", intent), stripe_env.webhook_secret)
+    assert status_of(call, booking["id"]) == "paid"
+
+
+def test_a_connect_venues_payment_is_applied_only_from_the_venues_account(
+    call: Call, invoke: Invoke, stripe_env: Any, capfd: pytest.CaptureFixture[str]
+):
+    # Given a Connect venue's booking, paid with Stripe.js on the venue's account
+    connect_the_demo_venue()
+    booking = book(call)
+    reply = checkout(call, booking["id"])
+    assert reply.json["stripe_account_id"] == VENUE_ACCOUNT
+    intent = confirm_with_card(
+        stripe_env.emulator, reply.json["payment_intent_id"], stripe_account=VENUE_ACCOUNT
+    )
+    assert intent.status == "succeeded"
+    capfd.readouterr()
+    # When its success arrives as the platform's, then as another account's
+    for account in (None, STRANGER):
+        response = deliver(
+            invoke,
+            stripe_event("payment_intent.succeeded", intent, account=account),
+            stripe_env.webhook_secret,
+        )
+        assert response["statusCode"] == 200, response["body"]
+    # Then neither changes the booking, and both are counted
+    assert status_of(call, booking["id"]) == "pending"
+    assert "WebhookAccountMismatch" in published_metrics(capfd)
+    # And the event from the venue's own account pays it
+    deliver(
+        invoke,
+        stripe_event("payment_intent.succeeded", intent, account=VENUE_ACCOUNT),
+        stripe_env.webhook_secret,
+    )
+    assert status_of(call, booking["id"]) == "paid"
+
+
+def test_a_refund_report_from_another_account_is_not_recorded(
+    call: Call, invoke: Invoke, stripe_env: Any, capfd: pytest.CaptureFixture[str]
+):
+    # Given a paid booking of a platform venue
+    booking = book(call)
+    intent_id = checkout(call, booking["id"]).json["payment_intent_id"]
+    intent = confirm_with_card(stripe_env.emulator, intent_id)
+    deliver(invoke, stripe_event("payment_intent.succeeded", intent), stripe_env.webhook_secret)
+    capfd.readouterr()
+    # When a connected account reports a refund of its charge
+    charge = {
+        "id": "ch_forged",
+        "object": "charge",
+        "payment_intent": intent_id,
+        "amount_refunded": 3750,
+        "refunded": True,
+    }
+    response = deliver(
+        invoke,
+        stripe_event("charge.refunded", charge, account=STRANGER),
+        stripe_env.webhook_secret,
+    )
+    # Then it is acknowledged and counted, and nothing is recorded as refunded
+    assert response["statusCode"] == 200, response["body"]
+    assert "WebhookAccountMismatch" in published_metrics(capfd)
+    payment = payment_store.get_payment(intent_id)
+    assert payment is not None
+    assert payment.amount_refunded == 0
+    assert call("get_booking", path={"booking_id": booking["id"]}).json["refunded_amount"] == (
+        "0.00"
+    )

@@ -639,7 +639,15 @@ HANDLED_EVENTS = frozenset(
 
 
 def handle_event(event: dict[str, Any], now: datetime) -> str:
-    """Apply one verified webhook event; returns what was done (for the log)."""
+    """Apply one verified webhook event; returns what was done (for the log).
+
+    A signature proves that Stripe sent the event, not that it is about a payment of ours:
+    the Connect endpoint receives every connected account's events, and anyone with a
+    connected account can create a PaymentIntent whose metadata names any booking. So an
+    event acts only on a PaymentIntent we created (`_our_payment`), and only when it comes
+    from the account that PaymentIntent lives on (`_from_its_account`). Any other event is
+    acknowledged, so that Stripe stops sending it, and counted, with an alarm.
+    """
     event_id, event_type = str(event.get("id", "")), str(event.get("type", ""))
     if event_type not in HANDLED_EVENTS or not event_id:
         return "ignored"
@@ -648,20 +656,27 @@ def handle_event(event: dict[str, Any], now: datetime) -> str:
         return "duplicate"
     found = (event.get("data") or {}).get("object") or {}
     marker = (event_id, event_type)
-    if event_type == "charge.refunded":
-        return _apply_refund_report(found, now, marker)
-    payment = _payment_of_intent(found, event.get("account"), now)
+    payment = _our_payment(event_type, found)
     if payment is None:
-        store.mark_event_handled(event_id, event_type, now)
-        return "not ours"
+        return _refuse_event(event, "WebhookUnknownIntent", "not ours", now)
     logger.append_keys(booking_id=payment.booking_id)
+    if not _from_its_account(event, payment):
+        return _refuse_event(event, "WebhookAccountMismatch", "from another account", now)
+    if event_type == "charge.refunded":
+        refunded = int(found.get("amount_refunded") or 0)
+        return record_refunded(payment.intent_id, refunded, now, event=marker)
+    reported = replace(
+        payment,
+        amount=int(found.get("amount") or 0),
+        currency=str(found.get("currency", "")).lower(),
+    )
     if event_type == "payment_intent.succeeded":
-        outcome = apply_success(payment, now, event=marker)
+        outcome = apply_success(reported, now, event=marker)
     else:
         error = found.get("last_payment_error") or {}
         try:
             store.record_failure(
-                payment, str(error.get("message") or "The payment failed."), now, event=marker
+                reported, str(error.get("message") or "The payment failed."), now, event=marker
             )
             count("PaymentFailed")
             outcome = "failure recorded"
@@ -673,41 +688,36 @@ def handle_event(event: dict[str, Any], now: datetime) -> str:
     return outcome
 
 
-def _payment_of_intent(
-    intent: dict[str, Any], account: str | None, now: datetime
-) -> Payment | None:
-    """Our record of a PaymentIntent, or one made from its metadata (if our write of it was
-    lost); None for a PaymentIntent that is not about a booking."""
-    intent_id = str(intent.get("id", ""))
-    amount, currency = int(intent.get("amount") or 0), str(intent.get("currency", "")).lower()
-    payment = store.get_payment(intent_id) if intent_id else None
-    if payment is not None:
-        return replace(payment, amount=amount, currency=currency)
-    booking_id = (intent.get("metadata") or {}).get("booking_id")
-    booking = booking_store.get_booking(booking_id) if booking_id else None
-    if booking is None:
+def _our_payment(event_type: str, found: dict[str, Any]) -> Payment | None:
+    """Our record of the PaymentIntent the event is about (a charge's, for charge.refunded);
+    None for one we did not create, whatever its metadata says."""
+    field = "payment_intent" if event_type == "charge.refunded" else "id"
+    intent_id = found.get(field)
+    if not isinstance(intent_id, str) or not intent_id:
         return None
-    return Payment(
-        intent_id=intent_id,
-        payment_id=(intent.get("metadata") or {}).get("payment_id") or str(uuid.uuid4()),
-        booking_id=booking.id,
-        user_id=booking.user_id,
-        amount=amount,
-        currency=currency,
-        method="payment_intent",
-        status="pending",
-        created_at=now.isoformat(),
-        stripe_account_id=account,
+    return store.get_payment(intent_id)
+
+
+def _from_its_account(event: dict[str, Any], payment: Payment) -> bool:
+    """Whether the event comes from the account the PaymentIntent was created on: the
+    venue's connected account, or the platform (no `account`) for a venue without one."""
+    return (event.get("account") or None) == (payment.stripe_account_id or None)
+
+
+def _refuse_event(event: dict[str, Any], metric: str, outcome: str, now: datetime) -> str:
+    """Acknowledge an event that must change nothing, and say so where an alarm sees it."""
+    count(metric)
+    logger.warning(
+        "Stripe event refused: %s",
+        outcome,
+        extra={
+            "event_id": event.get("id"),
+            "event_type": event.get("type"),
+            "event_account": event.get("account"),
+        },
     )
-
-
-def _apply_refund_report(charge: dict[str, Any], now: datetime, marker: tuple[str, str]) -> str:
-    intent_id = charge.get("payment_intent")
-    if not intent_id:
-        store.mark_event_handled(*marker, now)
-        return "not ours"
-    refunded = int(charge.get("amount_refunded") or 0)
-    return record_refunded(str(intent_id), refunded, now, event=marker)
+    store.mark_event_handled(str(event["id"]), str(event["type"]), now)
+    return outcome
 
 
 def record_refund_best_effort(intent_id: str, refunded: int, now: datetime) -> None:
