@@ -2,7 +2,8 @@
 
 In AWS the template gives a function only the name of each secret it uses, and its role may
 read just those. The value is read when first needed, through Powertools Parameters, and kept
-for SECRET_MAX_AGE_SECONDS, so a rotated secret reaches warm functions without a deployment.
+for SECRET_MAX_AGE_SECONDS, so a changed webhook secret or Mailgun key reaches warm functions
+without a deployment (Stripe's client is made once per instance, with the key of that moment).
 Locally and in the tests the values themselves are in the environment (see `settings`), and
 nothing here runs.
 """
