@@ -50,6 +50,9 @@ class Settings(BaseModel):
 
     # How long a pending booking holds its time for the payer.
     hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # How many live holds (unpaid bookings whose hold has not run out) one user may have at a
+    # time; a partner app's user has as many with that app.
+    max_live_holds: int = Field(default=3, ge=1, le=50)
 
     # Idempotency-Key records (24 h); None switches idempotency keys off (a missing table
     # is configuration we refuse to guess).
@@ -115,6 +118,7 @@ def get_settings() -> Settings:
         mail_capture_dir=os.environ.get("MAIL_CAPTURE_DIR") or None,
         **_numbers_from_environment(
             hold_minutes="HOLD_MINUTES",
+            max_live_holds="MAX_LIVE_HOLDS",
             rate_limit_requests="RATE_LIMIT_REQUESTS",
             rate_limit_anonymous_requests="RATE_LIMIT_ANONYMOUS_REQUESTS",
             rate_limit_window_seconds="RATE_LIMIT_WINDOW_SECONDS",

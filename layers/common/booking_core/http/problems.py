@@ -47,6 +47,7 @@ _RULE_TITLES = {
     "too-short-notice": "Too short notice",
     "too-far-ahead": "Too far ahead",
     "invalid-duration": "Invalid duration",
+    "too-many-holds": "Too many unpaid bookings",
 }
 
 

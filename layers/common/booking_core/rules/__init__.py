@@ -23,8 +23,13 @@ if TYPE_CHECKING:
         SlotUnavailable,
         StartInPast,
         TooFarAhead,
+        TooManyHolds,
         TooShortNotice,
         UnbookableGap,
+    )
+    from booking_core.rules.holds import (
+        check_live_holds,
+        unlapsed_holds,
     )
     from booking_core.rules.model import (
         AvailableRange,
@@ -63,6 +68,7 @@ _HOME = {
     "Span": "booking_core.rules.model",
     "StartInPast": "booking_core.rules.errors",
     "TooFarAhead": "booking_core.rules.errors",
+    "TooManyHolds": "booking_core.rules.errors",
     "TooShortNotice": "booking_core.rules.errors",
     "UnbookableGap": "booking_core.rules.errors",
     "WeeklyWindow": "booking_core.rules.model",
@@ -70,10 +76,12 @@ _HOME = {
     "booking_price": "booking_core.rules.pricing",
     "busy_window": "booking_core.rules.validation",
     "check_booking_times": "booking_core.rules.validation",
+    "check_live_holds": "booking_core.rules.holds",
     "check_still_free": "booking_core.rules.validation",
     "day_windows": "booking_core.rules.calendar",
     "price_per_hour_at": "booking_core.rules.pricing",
     "slot_starts": "booking_core.rules.pricing",
+    "unlapsed_holds": "booking_core.rules.holds",
     "validate_booking": "booking_core.rules.validation",
     "version_hours": "booking_core.rules.validation",
 }
@@ -92,6 +100,7 @@ __all__ = [
     "Span",
     "StartInPast",
     "TooFarAhead",
+    "TooManyHolds",
     "TooShortNotice",
     "UnbookableGap",
     "WeeklyWindow",
@@ -99,10 +108,12 @@ __all__ = [
     "booking_price",
     "busy_window",
     "check_booking_times",
+    "check_live_holds",
     "check_still_free",
     "day_windows",
     "price_per_hour_at",
     "slot_starts",
+    "unlapsed_holds",
     "validate_booking",
     "version_hours",
 ]

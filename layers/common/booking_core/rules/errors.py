@@ -70,3 +70,12 @@ class UnbookableGap(BookingRuleViolation):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, code="unbookable-gap")
+
+
+class TooManyHolds(BookingRuleViolation):
+    """The caller already holds as many unpaid bookings as one may hold at a time."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(
+            f"You can hold at most {cap} unpaid bookings at a time", code="too-many-holds"
+        )

@@ -29,7 +29,7 @@ from booking_core.errors import (
     unknown_object,
 )
 from booking_core.observability import count, logger
-from booking_core.rules.errors import InvalidDuration, SlotUnavailable, StartInPast
+from booking_core.rules.errors import InvalidDuration, SlotUnavailable, StartInPast, TooManyHolds
 from booking_core.rules.model import Span
 from booking_core.settings import get_settings
 from booking_core.store import bookings as store
@@ -77,13 +77,24 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
             "Booking is too long: it would hold more booking intervals than can be reserved at once"
         )
     look_from, look_to = rules.busy_window(schedule, start, end)
+    cap = get_settings().max_live_holds
 
     for attempt in range(MAX_WRITE_ATTEMPTS):
         if attempt:
             _back_off(attempt)
         # The hour items give the versions and the bookings they count in one atomic read per
         # item; a booking written after this read bumps a version and makes our write fail.
-        state = store.hour_state(resource.id, hours, now)
+        # The same read gives the caller's holds, which the write is conditioned on as well:
+        # so concurrent bookings of one caller never pass the cap together.
+        state, ledger = store.hours_and_holds(
+            resource.id, hours, now, user_id=principal.user_id, client_id=principal.client_id
+        )
+        holds = _live_holds(ledger, now, cap)
+        try:
+            rules.check_live_holds(len(holds.holds), cap)
+        except TooManyHolds:
+            count("HoldCapReached")
+            raise
         busy = list(state.bookings)
         busy += [
             Span(start=c.start, end=c.end, reason=c.reason)
@@ -97,7 +108,7 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
 
         booking = _new_booking(principal, resource, request, start, end, slots, hours, now)
         try:
-            store.insert_booking(booking, seen_versions=state.versions, now=now)
+            store.insert_booking(booking, seen_versions=state.versions, now=now, holds=holds)
         except store.SlotTaken:
             count("BookingConflict")
             raise SlotUnavailable() from None
@@ -110,6 +121,21 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
         logger.info("Booking created")
         return booking
     raise ServiceBusy(retry_after_seconds=1)
+
+
+def _live_holds(ledger: store.HoldLedger, now: datetime, cap: int) -> store.HoldLedger:
+    """The caller's holds (a partner app's user: those made through that app), narrowed to the
+    live ones: not run out and, once there are enough to reach the cap, still unpaid.
+
+    A hold lapses the moment its time ends, sweep or not; paying or cancelling a booking does
+    not touch the holds, so the bookings are asked (one read of at most `cap` items).
+    """
+    live = rules.unlapsed_holds(ledger.holds, now)
+    if len(live) >= cap:
+        live = store.pending_among(live)
+    return dataclasses.replace(
+        ledger, holds={booking_id: ledger.holds[booking_id] for booking_id in live}
+    )
 
 
 def _bookable_resource(principal: Principal, request: BookingCreate) -> Resource:

@@ -5,6 +5,8 @@ Keys:
   REFCODE#<reference code> / REFCODE  keeps reference codes unique
   RESOURCE#<id> / SLOT#<start utc>    one item per booking-interval slot a booking holds
   RESOURCE#<id> / HOUR#<utc hour>     a version number per resource and UTC hour
+  USER#<user> / HOLDS[#<client>]      the user's holds (made directly, or through a client):
+                                      booking id -> hold expiry, and a version
 A pending booking also carries gsi2: HOLDS#<shard> / <hold expiry utc>#<uuid>, so that the
 sweep finds lapsed holds; paying, cancelling or expiring the booking removes it.
 
@@ -16,7 +18,9 @@ validating. The rules read busy time from the hour items alone: a transaction ma
 visible to other reads item by item, but never half an item, so a version comes with exactly
 the bookings it counts. Any two bookings whose verdicts depend on each other share an hour,
 so the second to commit fails and re-validates (see `services.bookings`). The slot conditions
-stop overlaps on one grid at once and carry the expired-hold takeover.
+stop overlaps on one grid at once and carry the expired-hold takeover. The same transaction
+rewrites the caller's holds item, conditioned on its version as read, so the live holds the
+caller was counted with are the ones it has: two bookings of one caller never both pass a cap.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -71,6 +75,21 @@ def _resource_pk(resource_id: int) -> str:
 
 
 @dataclass(frozen=True)
+class HoldLedger:
+    """The holds of one user, made directly (`client_id` None) or through one client, as last
+    written with a booking: booking id -> when its hold ends, and the item's version.
+
+    Entries are only ever added by the transaction that writes their booking, and dropped when
+    the next one finds them lapsed or no longer pending; so the item stays as small as the cap.
+    """
+
+    user_id: str
+    client_id: str | None
+    version: int
+    holds: dict[str, datetime]
+
+
+@dataclass(frozen=True)
 class HourState:
     """What the version items of some UTC hours say: their versions and the bookings in them."""
 
@@ -89,23 +108,53 @@ def hour_state(resource_id: int, hours: Sequence[datetime], now: datetime) -> Ho
     a transaction may become visible to other reads item by item, but never half an item.
     A pending booking whose hold has expired no longer holds its time.
     """
+    state, _ = _read_hours(resource_id, hours, now, holds_of=None)
+    return state
+
+
+def hours_and_holds(
+    resource_id: int,
+    hours: Sequence[datetime],
+    now: datetime,
+    *,
+    user_id: str,
+    client_id: str | None,
+) -> tuple[HourState, HoldLedger]:
+    """`hour_state`, and in the same read the holds of a user made directly (`client_id` None)
+    or through that client: what a new booking's write is conditioned on."""
+    state, holds = _read_hours(resource_id, hours, now, holds_of=(user_id, client_id))
+    return state, holds or HoldLedger(user_id, client_id, version=0, holds={})
+
+
+def _read_hours(
+    resource_id: int,
+    hours: Sequence[datetime],
+    now: datetime,
+    *,
+    holds_of: tuple[str, str | None] | None,
+) -> tuple[HourState, HoldLedger | None]:
     keys = [utc_key(hour) for hour in hours]
+    wanted = [{"pk": _resource_pk(resource_id), "sk": f"HOUR#{key}"} for key in keys]
+    if holds_of is not None:
+        wanted.append(_ledger_key(*holds_of))
     response = table.client().batch_get_item(
         RequestItems={
             table.table_name(): {
-                "Keys": [
-                    table.to_dynamo({"pk": _resource_pk(resource_id), "sk": f"HOUR#{key}"})
-                    for key in keys
-                ],
+                "Keys": [table.to_dynamo(key) for key in wanted],
                 "ConsistentRead": True,
             }
         }
     )
-    # An hour left unprocessed (throttling) reads as version 0 with no bookings: the write then
-    # fails its condition and is retried, so a missing answer costs a retry, never a booking.
+    # An item left unprocessed (throttling) reads as version 0 with nothing in it: the write
+    # then fails its condition and is retried, so a missing answer costs a retry, never a
+    # booking (or a hold beyond the cap).
     versions: dict[str, int] = dict.fromkeys(keys, 0)
     bookings: dict[str, Span] = {}
+    holds = None
     for item in map(table.from_dynamo, response["Responses"].get(table.table_name(), [])):
+        if holds_of is not None and item["pk"] != _resource_pk(resource_id):
+            holds = _ledger_of(item, *holds_of)
+            continue
         versions[item["sk"].removeprefix("HOUR#")] = int(item["version"])
         for name, entry in item.items():
             booking_id = name.removeprefix(_ENTRY_PREFIX)
@@ -117,7 +166,7 @@ def hour_state(resource_id: int, hours: Sequence[datetime], now: datetime) -> Ho
                 reason="booked",
                 booking_id=booking_id,
             )
-    return HourState(versions=versions, bookings=list(bookings.values()))
+    return HourState(versions=versions, bookings=list(bookings.values())), holds
 
 
 @dataclass(frozen=True)
@@ -168,9 +217,93 @@ def _hold_expired(slot: dict[str, Any], now: datetime) -> bool:
     return expires is not None and int(expires) <= epoch_seconds(now)
 
 
-def insert_booking(booking: Booking, *, seen_versions: dict[str, int], now: datetime) -> None:
+def _ledger_key(user_id: str, client_id: str | None) -> dict[str, str]:
+    return {"pk": f"USER#{user_id}", "sk": "HOLDS" if client_id is None else f"HOLDS#{client_id}"}
+
+
+def _ledger_of(item: dict[str, Any], user_id: str, client_id: str | None) -> HoldLedger:
+    holds = {
+        booking_id: datetime.fromtimestamp(int(ends), UTC)
+        for booking_id, ends in (item.get("holds") or {}).items()
+    }
+    return HoldLedger(user_id, client_id, int(item.get("version", 0)), holds)
+
+
+def pending_among(booking_ids: Sequence[str]) -> list[str]:
+    """Those of these bookings that are still pending (one strongly consistent batch read of at
+    most 100). A booking DynamoDB leaves unprocessed is taken as pending: the caller then
+    counts too many holds, never too few."""
+    if not booking_ids:
+        return []
+    name = table.table_name()
+    response = table.client().batch_get_item(
+        RequestItems={
+            name: {
+                "Keys": [
+                    table.to_dynamo({"pk": f"BOOKING#{booking_id}", "sk": "BOOKING"})
+                    for booking_id in booking_ids
+                ],
+                "ConsistentRead": True,
+                "ProjectionExpression": "pk, #status",
+                "ExpressionAttributeNames": {"#status": "status"},
+            }
+        }
+    )
+    status = {
+        str(item["pk"]).removeprefix("BOOKING#"): item.get("status")
+        for item in map(table.from_dynamo, response["Responses"].get(name, []))
+    }
+    left_over = response.get("UnprocessedKeys", {}).get(name)
+    unanswered = {
+        str(table.from_dynamo(key)["pk"]).removeprefix("BOOKING#")
+        for key in (left_over["Keys"] if left_over else [])
+    }
+    return [
+        booking_id
+        for booking_id in booking_ids
+        if booking_id in unanswered or status.get(booking_id) == BookingStatus.PENDING.value
+    ]
+
+
+def _ledger_update(booking: Booking, ledger: HoldLedger) -> dict[str, Any]:
+    """The update that records `booking`'s hold with the holds kept from `ledger`, conditioned
+    on the version `ledger` was read at."""
+    holds = {booking_id: epoch_seconds(ends) for booking_id, ends in ledger.holds.items()}
+    if booking.hold_expires_at is not None:
+        holds[booking.id] = epoch_seconds(booking.hold_expires_at)
+    values: dict[str, Any] = {":holds": holds, ":next": ledger.version + 1, ":entity": "holds"}
+    if ledger.version == 0:
+        condition = "attribute_not_exists(#version)"
+    else:
+        condition = "#version = :seen"
+        values[":seen"] = ledger.version
+    return {
+        "Update": {
+            "TableName": table.table_name(),
+            "Key": table.to_dynamo(_ledger_key(ledger.user_id, ledger.client_id)),
+            "UpdateExpression": "SET #holds = :holds, #version = :next, #entity = :entity",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {
+                "#holds": "holds",
+                "#version": "version",
+                "#entity": "entity",
+            },
+            "ExpressionAttributeValues": table.to_dynamo(values),
+        }
+    }
+
+
+def insert_booking(
+    booking: Booking,
+    *,
+    seen_versions: dict[str, int],
+    now: datetime,
+    holds: HoldLedger | None = None,
+) -> None:
     """Write a new booking and take its slots, all or nothing.
 
+    With `holds` (the caller's, narrowed to the live holds it was counted with), the booking's
+    hold joins them in the same write, which fails if the caller's holds changed since read.
     Raises SlotTaken, ScheduleChanged or ReferenceCodeTaken; nothing is written then.
     """
     name = table.table_name()
@@ -218,6 +351,9 @@ def insert_booking(booking: Booking, *, seen_versions: dict[str, int], now: date
             values[":seen"] = seen
         update["ExpressionAttributeValues"] = table.to_dynamo(values)
         items.append({"Update": update})
+    if holds is not None:
+        # Last, so that the positions of the slots' reasons below stay as they are.
+        items.append(_ledger_update(booking, holds))
 
     try:
         table.client().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
@@ -230,7 +366,7 @@ def insert_booking(booking: Booking, *, seen_versions: dict[str, int], now: date
             raise SlotTaken from error
         if reasons[1] == "ConditionalCheckFailed":
             raise ReferenceCodeTaken from error
-        # A changed hour version, or a conflict with a concurrent transaction.
+        # A changed hour version or holds item, or a conflict with a concurrent transaction.
         raise ScheduleChanged from error
 
 
