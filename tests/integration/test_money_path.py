@@ -328,3 +328,121 @@ def test_a_refund_report_from_another_account_is_not_recorded(
     assert call("get_booking", path={"booking_id": booking["id"]}).json["refunded_amount"] == (
         "0.00"
     )
+
+
+# ---- finding 3: a Connect venue's server-side payment is made of its account's objects ------
+
+
+def test_a_card_payment_to_a_connect_venue_uses_the_venues_account_and_refunds_there(
+    call: Call, stripe_env: Any
+):
+    # Given a Connect venue's pending booking (Stripe objects exist on one account only)
+    connect_the_demo_venue()
+    booking = book(call)
+    # When it is paid server-side with a card
+    reply = pay_server_side(call, booking)
+    # Then the payment succeeds and the booking is paid
+    assert reply.status == 200, reply.raw_body
+    assert reply.json["status"] == "succeeded"
+    assert status_of(call, booking["id"]) == "paid"
+    # And the PaymentIntent and its PaymentMethod live on the venue's account
+    (payment,) = payment_store.payments_of_booking(booking["id"])
+    assert payment.stripe_account_id == VENUE_ACCOUNT
+    on_the_venue: Any = {"stripe_account": VENUE_ACCOUNT}
+    client = stripe_client(stripe_env.emulator)
+    intent = client.v1.payment_intents.retrieve(payment.intent_id, options=on_the_venue)
+    assert intent.status == "succeeded"
+    client.v1.payment_methods.retrieve(str(intent.payment_method), options=on_the_venue)
+    # And cancelling refunds it on that account
+    cancelled = call("cancel_booking", path={"booking_id": booking["id"]})
+    assert cancelled.status == 200, cancelled.raw_body
+    refunds = client.v1.refunds.list(
+        params={"payment_intent": payment.intent_id}, options=on_the_venue
+    )
+    assert [r.amount for r in refunds.data] == [3750]
+
+
+def test_a_bank_debit_to_a_connect_venue_uses_the_venues_account(call: Call, stripe_env: Any):
+    # Given a Connect venue's pending booking
+    connect_the_demo_venue()
+    booking = book(call)
+    # When it is paid by SEPA debit
+    body = {
+        "amount": 37.5,
+        "currency": "eur",
+        "source": {
+            "object": "bank_account",
+            "name": "J. Doe",
+            "account_type": "individual",
+            "number": "DE89 3704 0044 0532 0130 00",
+            "country": "de",
+        },
+    }
+    reply = call("pay_booking", path={"booking_id": booking["id"]}, body=body)
+    # Then the debit is under way on the venue's account
+    assert reply.status == 200, reply.raw_body
+    assert reply.json["status"] == "pending"
+    (payment,) = payment_store.payments_of_booking(booking["id"])
+    intent = stripe_client(stripe_env.emulator).v1.payment_intents.retrieve(
+        payment.intent_id, options={"stripe_account": VENUE_ACCOUNT}
+    )
+    assert intent.status == "processing"
+
+
+def payment_method_on(emulator: Any, account: str | None) -> str:
+    """A card PaymentMethod as Stripe.js creates it (for `account`, or the platform)."""
+    options: Any = {"stripe_account": account} if account else {}
+    method = stripe_client(emulator).v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 1, "exp_year": 2031, "cvc": "314"},
+        },
+        options=options,
+    )
+    return str(method.id)
+
+
+def pay_with_payment_method(call: Call, booking: dict[str, Any], method_id: str) -> Any:
+    body = {
+        "amount": 37.5,
+        "currency": "eur",
+        "source": {"object": "payment_method", "id": method_id},
+    }
+    return call("pay_booking", path={"booking_id": booking["id"]}, body=body)
+
+
+def test_a_payment_method_made_on_the_venues_account_pays_a_connect_venue(
+    call: Call, stripe_env: Any
+):
+    # Given a Connect venue's booking, and a PaymentMethod Stripe.js made on its account
+    connect_the_demo_venue()
+    booking = book(call)
+    method_id = payment_method_on(stripe_env.emulator, VENUE_ACCOUNT)
+    # When the booking is paid with it
+    reply = pay_with_payment_method(call, booking, method_id)
+    # Then it succeeds
+    assert reply.status == 200, reply.raw_body
+    assert reply.json["status"] == "succeeded"
+    assert status_of(call, booking["id"]) == "paid"
+
+
+@pytest.mark.parametrize(
+    ("venue_account", "method_account"),
+    [(VENUE_ACCOUNT, None), (VENUE_ACCOUNT, STRANGER), (None, VENUE_ACCOUNT)],
+    ids=["platform method, Connect venue", "another account's method", "account's, platform"],
+)
+def test_a_payment_method_of_another_account_is_the_payers_400_and_charges_nothing(
+    call: Call, stripe_env: Any, venue_account: str | None, method_account: str | None
+):
+    # Given a booking, and a PaymentMethod made on another account than the one it is paid to
+    if venue_account:
+        connect_the_demo_venue(venue_account)
+    booking = book(call)
+    method_id = payment_method_on(stripe_env.emulator, method_account)
+    # When the booking is paid with it
+    reply = pay_with_payment_method(call, booking, method_id)
+    # Then the payer is told, on the field, and nothing was charged
+    assert reply.status == 400, reply.raw_body
+    assert reply.json["source.id"][0].startswith("No such PaymentMethod")
+    assert status_of(call, booking["id"]) == "pending"
+    assert payment_store.payments_of_booking(booking["id"]) == []

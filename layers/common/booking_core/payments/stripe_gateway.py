@@ -94,14 +94,17 @@ def _options(idempotency_key: str | None, stripe_account: str | None) -> dict[st
 
 
 @contextmanager
-def _calling_stripe(*, customer_input: bool = False) -> Iterator[None]:
-    """Stripe's failures as ours. With `customer_input`, an invalid request is the caller's."""
+def _calling_stripe(
+    *, customer_input: bool = False, customer_params: frozenset[str] = frozenset()
+) -> Iterator[None]:
+    """Stripe's failures as ours. With `customer_input`, an invalid request is the caller's;
+    with `customer_params`, one that Stripe blames on one of these parameters is."""
     try:
         yield
     except stripe.CardError as error:
         raise PaymentDeclined(error.user_message or "Your card was declined.") from error
     except stripe.InvalidRequestError as error:
-        if customer_input:
+        if customer_input or error.param in customer_params:
             raise PaymentRejected(
                 error.user_message or "The payment details are invalid."
             ) from error
@@ -159,7 +162,9 @@ def create_intent(
         params["payment_method"] = payment_method
     if payment_method_types:
         params["payment_method_types"] = payment_method_types
-    with _calling_stripe():
+    # A PaymentMethod the payer sent that Stripe will not charge (used once already, saved to
+    # a customer) is the payer's to replace.
+    with _calling_stripe(customer_params=frozenset({"payment_method"})):
         created = _client().v1.payment_intents.create(
             params=params,  # type: ignore[arg-type]
             options=_options(idempotency_key, stripe_account),  # type: ignore[arg-type]
@@ -205,9 +210,16 @@ def cancel_intent(intent_id: str, *, stripe_account: str | None) -> None:
 
 
 def create_payment_method(
-    kind: str, details: Mapping[str, Any], billing: Mapping[str, Any], *, idempotency_key: str
+    kind: str,
+    details: Mapping[str, Any],
+    billing: Mapping[str, Any],
+    *,
+    idempotency_key: str,
+    stripe_account: str | None,
 ) -> str:
-    """A PaymentMethod ("card", "sepa_debit", "bacs_debit") from the customer's details.
+    """A PaymentMethod ("card", "sepa_debit", "bacs_debit") from the customer's details, on
+    `stripe_account` (the connected account a direct charge is made on; the platform when
+    None): a Stripe object exists for its own account only.
 
     Invalid details are the customer's to fix (400 with Stripe's message).
     """
@@ -217,9 +229,42 @@ def create_payment_method(
     with _calling_stripe(customer_input=True):
         created = _client().v1.payment_methods.create(
             params=params,  # type: ignore[arg-type]
-            options=_options(idempotency_key, None),  # type: ignore[arg-type]
+            options=_options(idempotency_key, stripe_account),  # type: ignore[arg-type]
         )
     return str(created["id"])
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    """What we read of a PaymentMethod someone else created (Stripe.js)."""
+
+    id: str
+    type: str  # card | sepa_debit | bacs_debit | ...
+    customer: str | None  # saved to this Customer; then only a charge naming it may use it
+
+
+def retrieve_payment_method(
+    payment_method_id: str, *, stripe_account: str | None
+) -> PaymentMethod | None:
+    """The PaymentMethod as `stripe_account` (the platform when None) sees it; None if that
+    account has no such PaymentMethod (it belongs to another account, or does not exist)."""
+    with _calling_stripe():
+        try:
+            found = _client().v1.payment_methods.retrieve(
+                payment_method_id,
+                options=_options(None, stripe_account),  # type: ignore[arg-type]
+            )
+        except stripe.InvalidRequestError as error:
+            if error.code == "resource_missing":
+                return None
+            raise
+    method = found.to_dict()
+    customer = method.get("customer")
+    return PaymentMethod(
+        id=str(method["id"]),
+        type=str(method["type"]),
+        customer=customer if isinstance(customer, str) else None,
+    )
 
 
 def refund(

@@ -347,7 +347,7 @@ def _charge(
     *,
     key: str,
 ) -> PaymentResult:
-    method_type, payment_method = _payment_method(booking, source, key)
+    method_type, payment_method = _payment_method(booking, venue, source, key)
     intent = _new_intent(
         booking,
         venue,
@@ -430,12 +430,21 @@ def _record_failure(payment: Payment, message: str, now: datetime) -> None:
 
 
 def _payment_method(
-    booking: Booking, source: CardSource | BankAccountSource | PaymentMethodSource, key: str
+    booking: Booking,
+    venue: Venue,
+    source: CardSource | BankAccountSource | PaymentMethodSource,
+    key: str,
 ) -> tuple[str, str]:
-    """(PaymentMethod type, PaymentMethod id) for the source."""
-    idempotency_key = f"booking-{booking.id}-{key}-method"
+    """(PaymentMethod type, PaymentMethod id) for the source, on the account that charges.
+
+    A direct charge on a Connect venue's account can only use that account's PaymentMethods
+    (Stripe answers "No such PaymentMethod" for the platform's), so the payer's details
+    become a PaymentMethod there, and one the payer sends must have been made there.
+    """
+    account = venue.stripe_account_id
     if isinstance(source, PaymentMethodSource):
-        return "card", source.id
+        return _payers_payment_method(source, account)
+    idempotency_key = f"booking-{booking.id}-{key}-method"
     if isinstance(source, CardSource):
         address = {
             "line1": source.address_line1,
@@ -454,13 +463,17 @@ def _payment_method(
             "cvc": source.cvc,
         }
         return "card", stripe_gateway.create_payment_method(
-            "card", details, billing, idempotency_key=idempotency_key
+            "card", details, billing, idempotency_key=idempotency_key, stripe_account=account
         )
     user_email = _payer_email(booking)
     billing = {"name": source.name, "email": user_email}
     if source.is_iban:
         return "sepa_debit", stripe_gateway.create_payment_method(
-            "sepa_debit", {"iban": source.number}, billing, idempotency_key=idempotency_key
+            "sepa_debit",
+            {"iban": source.number},
+            billing,
+            idempotency_key=idempotency_key,
+            stripe_account=account,
         )
     if source.sort_code is None:
         raise InvalidRequest({"source.sort_code": ["A UK account needs its sort code."]})
@@ -469,7 +482,32 @@ def _payment_method(
         {"account_number": source.number, "sort_code": source.sort_code},
         billing,
         idempotency_key=idempotency_key,
+        stripe_account=account,
     )
+
+
+_PAYABLE_METHOD_TYPES = ("card", "sepa_debit", "bacs_debit")
+
+
+def _payers_payment_method(source: PaymentMethodSource, account: str | None) -> tuple[str, str]:
+    """The payer's own PaymentMethod (made with Stripe.js), if the account that charges has it
+    and may charge it without more: one made on another account, or saved to a customer, is
+    the payer's to replace (a 400 on `source.id`, before anything is charged)."""
+    found = stripe_gateway.retrieve_payment_method(source.id, stripe_account=account)
+    if found is None:
+        where = (
+            f"Stripe.js initialised with stripeAccount '{account}'"
+            if account
+            else "Stripe.js and this API's publishable key"
+        )
+        problem = f"No such PaymentMethod for this booking's venue: create it with {where}."
+    elif found.customer is not None:
+        problem = "This PaymentMethod is saved to a customer; send one made for this payment."
+    elif found.type not in _PAYABLE_METHOD_TYPES:
+        problem = f"A {found.type} PaymentMethod cannot pay here; use a card or a bank debit."
+    else:
+        return found.type, found.id
+    raise InvalidRequest({"source.id": [problem]})
 
 
 def _payer_email(booking: Booking) -> str:
