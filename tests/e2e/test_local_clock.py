@@ -9,7 +9,6 @@ booked is chosen from the stack's clock, never the wall clock.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,9 +17,8 @@ import pytest
 import requests
 
 from local.events import DEMO_TIMEZONE
-from local.process import StackDidNotStart, StackProcess, start_stack_process
-from local.stack import GOODBYE
-from tests.conftest import UNREACHED_RATE_LIMITS
+from local.process import StackProcess
+from tests.e2e.stacks import running_stack
 from tests.e2e.test_payment_flow import confirm_with_test_card, wait_for
 from tests.e2e.test_seed_flow import auth
 from tests.integration.dates import at
@@ -29,17 +27,8 @@ from tests.integration.dates import at
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
     """A stack for this module alone: moving the session stack's clock would disturb others."""
-    try:
-        started = start_stack_process(
-            tmp_path_factory.mktemp("clock-state"), env=os.environ | UNREACHED_RATE_LIMITS
-        )
-    except StackDidNotStart as error:
-        pytest.fail(str(error))
-    yield started
-    exit_code = started.stop()
-    output = started.output()
-    assert exit_code == 0, output
-    assert output.rstrip().endswith(GOODBYE), output
+    with running_stack(tmp_path_factory.mktemp("clock-state")) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

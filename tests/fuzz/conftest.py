@@ -22,18 +22,13 @@ from typing import Any
 import pytest
 import requests
 
-from local.process import StackDidNotStart, StackProcess, start_stack_process
-from local.stack import GOODBYE
+from local.process import StackProcess
+from tests.e2e.stacks import running_stack
 from tests.integration.dates import at, local_day
 
 FUZZ_DIR = Path(__file__).parent
 DEFAULT_EXAMPLES = 10
 DEFAULT_PHASES = "examples,fuzzing"
-# Fuzzing sends thousands of requests with one token from one address.
-UNREACHED_RATE_LIMITS = {
-    "RATE_LIMIT_REQUESTS": "1000000",
-    "RATE_LIMIT_ANONYMOUS_REQUESTS": "1000000",
-}
 FUZZ_USER_EXTERNAL_ID = "fuzz-user-1"
 _TALLY = pytest.StashKey["FuzzTally"]()
 
@@ -106,17 +101,8 @@ def fuzz_tally(pytestconfig: pytest.Config) -> FuzzTally:
 @pytest.fixture(scope="session")
 def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
     """`python -m local.stack` with rate limits no fuzz run reaches."""
-    try:
-        stack = start_stack_process(
-            tmp_path_factory.mktemp("fuzz-state"), env=dict(os.environ) | UNREACHED_RATE_LIMITS
-        )
-    except StackDidNotStart as error:
-        pytest.fail(str(error))
-    yield stack
-    exit_code = stack.stop()
-    output = stack.output()
-    assert exit_code == 0, output[-5000:]
-    assert output.rstrip().endswith(GOODBYE), output[-5000:]
+    with running_stack(tmp_path_factory.mktemp("fuzz-state")) as stack:
+        yield stack
 
 
 @dataclass(frozen=True)
