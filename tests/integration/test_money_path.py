@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from booking_core import clock
+from booking_core.domain import CancellationTerms
 from booking_core.store import catalogue, tasks
 from booking_core.store import payments as payment_store
 from local.dynamodb import EmbeddedDynamoDB, TablesSnapshot
@@ -446,3 +447,82 @@ def test_a_payment_method_of_another_account_is_the_payers_400_and_charges_nothi
     assert reply.json["source.id"][0].startswith("No such PaymentMethod")
     assert status_of(call, booking["id"]) == "pending"
     assert payment_store.payments_of_booking(booking["id"]) == []
+
+
+# ---- finding 7: a cancellation refunds at most what is left ----------------------------------
+
+
+def refund_at_stripe(emulator: Any, intent_id: str, amount: int) -> None:
+    """A refund made outside the API (say, from Stripe's dashboard)."""
+    stripe_client(emulator).v1.refunds.create(
+        params={"payment_intent": intent_id, "amount": amount}
+    )
+
+
+def late_refund_terms(percent: int) -> None:
+    """The demo venue refunds `percent` after its free window of 7 days (so for any booking a
+    few weekdays ahead)."""
+    terms = CancellationTerms(deadline_hours=0, free_hours=7 * 24, late_refund_percent=percent)
+    venue = catalogue.get_venue(1)
+    resource = catalogue.get_resource(1)
+    assert venue is not None
+    assert resource is not None
+    catalogue.save_venue(replace(venue, cancellation_terms=terms))
+    catalogue.save_resource(replace(resource, cancellation_terms=terms))
+
+
+def refunds_of(emulator: Any, intent_id: str) -> list[int]:
+    listed = stripe_client(emulator).v1.refunds.list(params={"payment_intent": intent_id})
+    return sorted(refund.amount for refund in listed.data)
+
+
+@pytest.mark.parametrize("reported", [True, False], ids=["reported", "not reported yet"])
+@pytest.mark.parametrize(
+    ("late_percent", "refunded_before", "refunded_now", "status", "refunded_total"),
+    [
+        (None, 1000, 2750, "refunded", "37.50"),  # free: the rest
+        (50, 1000, 875, "refunded", "18.75"),  # the venue keeps its 18.75
+        (50, 2000, None, "cancelled", "20.00"),  # more than the terms give back already
+        (None, 3750, None, "cancelled", "37.50"),  # nothing left
+    ],
+    ids=["free", "late 50 %", "late, refunded beyond the terms", "refunded in full"],
+)
+def test_a_cancellation_after_a_partial_refund_refunds_at_most_what_the_terms_leave(
+    call: Call,
+    invoke: Invoke,
+    stripe_env: Any,
+    reported: bool,
+    late_percent: int | None,
+    refunded_before: int,
+    refunded_now: int | None,
+    status: str,
+    refunded_total: str,
+):
+    # Given a booking of 37.50 paid three weekdays ahead, part of which was refunded at
+    # Stripe's dashboard (its charge.refunded delivered, or not yet)
+    if late_percent is not None:
+        late_refund_terms(late_percent)
+    booking = book(call, days=3)
+    intent_id = checkout(call, booking["id"]).json["payment_intent_id"]
+    intent = confirm_with_card(stripe_env.emulator, intent_id)
+    deliver(invoke, stripe_event("payment_intent.succeeded", intent), stripe_env.webhook_secret)
+    refund_at_stripe(stripe_env.emulator, intent_id, refunded_before)
+    if reported:
+        charge = {
+            "id": "ch_reported",
+            "object": "charge",
+            "payment_intent": intent_id,
+            "amount_refunded": refunded_before,
+        }
+        deliver(invoke, stripe_event("charge.refunded", charge), stripe_env.webhook_secret)
+    # When the user cancels it
+    reply = call("cancel_booking", path={"booking_id": booking["id"]})
+    # Then the cancellation goes through, refunding only what the terms leave to refund
+    assert reply.status == 200, reply.raw_body
+    assert (reply.json["status"], reply.json["refunded_amount"]) == (status, refunded_total)
+    expected = sorted([refunded_before] + ([refunded_now] if refunded_now else []))
+    assert refunds_of(stripe_env.emulator, intent_id) == expected
+    # And the payment's record says what was refunded in all
+    recorded = payment_store.get_payment(intent_id)
+    assert recorded is not None
+    assert recorded.amount_refunded == refunded_before + (refunded_now or 0)

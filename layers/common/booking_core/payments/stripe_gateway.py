@@ -267,6 +267,37 @@ def retrieve_payment_method(
     )
 
 
+@dataclass(frozen=True)
+class Charged:
+    """What a PaymentIntent's charge took, and how much of it has been refunded so far (by
+    anyone: us, or someone in Stripe's Dashboard)."""
+
+    amount: int
+    refunded: int
+
+    @property
+    def left(self) -> int:
+        return max(self.amount - self.refunded, 0)
+
+
+def charged(intent_id: str, *, stripe_account: str | None) -> Charged:
+    """Stripe's own account of a PaymentIntent's charge (nothing charged: 0 and 0)."""
+    with _calling_stripe():
+        found = _client().v1.payment_intents.retrieve(
+            intent_id,
+            params={"expand": ["latest_charge"]},
+            options=_options(None, stripe_account),  # type: ignore[arg-type]
+        )
+    charge = found.to_dict().get("latest_charge")
+    if not isinstance(charge, dict) or charge.get("status") != "succeeded":
+        return Charged(amount=0, refunded=0)
+    captured = charge.get("amount_captured")
+    return Charged(
+        amount=int(charge["amount"] if captured is None else captured),
+        refunded=int(charge.get("amount_refunded") or 0),
+    )
+
+
 def refund(
     intent_id: str,
     *,

@@ -244,13 +244,15 @@ def cancel_booking(
             raise BookingNotCancellable(f"This booking is already {current.status.value}.")
         if not current.can_cancel(now):
             raise BookingNotCancellable(_too_late(current, now))
-        refund = current.refund_on_cancel(now)
+        refund, refunded_total = current.refund_on_cancel(now), current.refunded_amount
         if refund > 0:
-            # Only a paid booking's cancellation loads the Stripe SDK. The refund is keyed by
-            # the booking, so a retry after a failed write below refunds once.
+            # Only a paid booking's cancellation loads the Stripe SDK. The refund is what the
+            # terms give back less what was refunded already, so a retry after a failed write
+            # below (or after a refund from Stripe's Dashboard) never refunds twice.
             from booking_core.services import payments
 
-            payments.refund_for_cancellation(current, refund, now)
+            made = payments.refund_for_cancellation(current, refund, now)
+            refund, refunded_total = made.amount, made.refunded_total
         cancelled = dataclasses.replace(
             current,
             status=BookingStatus.REFUNDED if refund > 0 else BookingStatus.CANCELLED,
@@ -258,7 +260,7 @@ def cancel_booking(
             updated_at=now,
             cancellation_reason=request.reason,
             cancellation_notes=request.notes,
-            refunded_amount=refund if refund > 0 else current.refunded_amount,
+            refunded_amount=refunded_total,
         )
         follow_up = [tasks.new_task_op("email.cancellation", booking_id, now)]
         if current.status == BookingStatus.PENDING:
