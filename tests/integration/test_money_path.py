@@ -16,6 +16,9 @@ from hypothesis import strategies as st
 
 from booking_core import clock
 from booking_core.domain import CancellationTerms
+from booking_core.errors import ServiceBusy
+from booking_core.payments import stripe_gateway
+from booking_core.store import bookings as booking_store
 from booking_core.store import catalogue, tasks
 from booking_core.store import payments as payment_store
 from local.dynamodb import EmbeddedDynamoDB, TablesSnapshot
@@ -23,6 +26,7 @@ from local.events import DEMO_TIMEZONE
 from tests.integration.conftest import Call
 from tests.integration.dates import local_day
 from tests.integration.payments import (
+    DECLINED_CARD,
     Invoke,
     confirm_with_card,
     deliver,
@@ -526,3 +530,109 @@ def test_a_cancellation_after_a_partial_refund_refunds_at_most_what_the_terms_le
     recorded = payment_store.get_payment(intent_id)
     assert recorded is not None
     assert recorded.amount_refunded == refunded_before + (refunded_now or 0)
+
+
+# ---- finding 8: /payment tells the truth, and cleanup never changes its answer -------------
+
+
+def test_a_payment_refunded_by_the_webhook_first_is_answered_as_being_refunded(
+    call: Call, invoke: Invoke, stripe_env: Any, other_token: str, monkeypatch: pytest.MonkeyPatch
+):
+    # Given a server-side payment whose hold runs out while the card is charged, someone else
+    # books the time, and Stripe's webhook applies the success first (so it is refunded)
+    clock.freeze()
+    booking = book(call)
+    real_confirm = stripe_gateway.confirm_intent
+
+    def webhook_first(intent_id: str, **kwargs: Any) -> Any:
+        confirmed = real_confirm(intent_id, **kwargs)
+        clock.advance(HOLD)
+        assert book(call, token=other_token)["id"]
+        at_stripe = stripe_client(stripe_env.emulator).v1.payment_intents.retrieve(intent_id)
+        event = stripe_event("payment_intent.succeeded", at_stripe)
+        assert deliver(invoke, event, stripe_env.webhook_secret)["statusCode"] == 200
+        return confirmed
+
+    monkeypatch.setattr(stripe_gateway, "confirm_intent", webhook_first)
+    # When the payment's own answer comes back
+    reply = pay_server_side(call, booking)
+    # Then the payer hears the money is being refunded, not that the payment succeeded
+    assert reply.status == 400, reply.raw_body
+    assert "being refunded" in reply.json["error"]
+    assert status_of(call, booking["id"]) == "cancelled"
+
+
+def test_a_payment_the_webhook_applied_first_is_answered_as_succeeded(
+    call: Call, invoke: Invoke, stripe_env: Any, monkeypatch: pytest.MonkeyPatch
+):
+    # Given a server-side payment whose success Stripe's webhook applies first
+    booking = book(call)
+    real_confirm = stripe_gateway.confirm_intent
+
+    def webhook_first(intent_id: str, **kwargs: Any) -> Any:
+        confirmed = real_confirm(intent_id, **kwargs)
+        at_stripe = stripe_client(stripe_env.emulator).v1.payment_intents.retrieve(intent_id)
+        event = stripe_event("payment_intent.succeeded", at_stripe)
+        assert deliver(invoke, event, stripe_env.webhook_secret)["statusCode"] == 200
+        return confirmed
+
+    monkeypatch.setattr(stripe_gateway, "confirm_intent", webhook_first)
+    # When the payment's own answer comes back
+    reply = pay_server_side(call, booking)
+    # Then it says succeeded, which is the truth: the booking is paid
+    assert reply.status == 200, reply.raw_body
+    assert reply.json["status"] == "succeeded"
+    assert status_of(call, booking["id"]) == "paid"
+
+
+@pytest.mark.parametrize(
+    ("number", "status", "booking_status"),
+    [("4242424242424242", 200, "paid"), (DECLINED_CARD, 400, "pending")],
+    ids=["succeeded", "declined"],
+)
+def test_a_finished_payments_answer_stands_when_releasing_its_claim_fails(
+    call: Call,
+    stripe_env: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    number: str,
+    status: int,
+    booking_status: str,
+):
+    # Given releasing a payment's claim on its booking fails (throttled, or a transaction in
+    # progress on the booking, past every retry)
+    released: list[str] = []
+
+    def busy(booking_id: str, *args: Any) -> None:
+        released.append(booking_id)
+        raise ServiceBusy(retry_after_seconds=1)
+
+    monkeypatch.setattr(payment_store, "release_claim", busy)
+    booking = book(call)
+    # When the booking is paid server-side, and the payment is over
+    body = card_body(booking["total_price"])
+    body["source"]["number"] = number
+    reply = call("pay_booking", path={"booking_id": booking["id"]}, body=body)
+    # Then its answer is the payment's, not the cleanup's 503
+    assert reply.status == status, reply.raw_body
+    assert released == [booking["id"]]
+    assert status_of(call, booking["id"]) == booking_status
+
+
+def test_a_claim_released_after_it_ran_out_leaves_the_next_payments_claim(call: Call):
+    # Given a payment whose claim ran out, after which a second payment claimed the booking
+    clock.travel(clock.now().replace(microsecond=0), frozen=True)  # claims keep whole seconds
+    booking = booking_store.get_booking(book(call)["id"])
+    assert booking is not None
+    first_until = clock.now() + timedelta(seconds=60)
+    payment_store.claim_for_payment(booking, clock.now(), first_until)
+    clock.advance(timedelta(seconds=61))
+    claimed = booking_store.get_booking(booking.id)
+    assert claimed is not None
+    second_until = clock.now() + timedelta(seconds=60)
+    payment_store.claim_for_payment(claimed, clock.now(), second_until)
+    # When the first payment, finishing late, releases its claim
+    payment_store.release_claim(booking.id, first_until)
+    # Then the second payment's claim still holds the booking
+    after = booking_store.get_booking(booking.id)
+    assert after is not None
+    assert after.payment_claimed_until == second_until

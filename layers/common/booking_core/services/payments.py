@@ -123,7 +123,10 @@ def _reusable_intent(booking: Booking, amount: int, now: datetime) -> stripe_gat
     account = payment.stripe_account_id if payment else None
     intent = stripe_gateway.retrieve_intent(booking.payment_intent_id, stripe_account=account)
     if intent.status == "succeeded" and payment is not None:
-        apply_success(replace(payment, amount=intent.amount, currency=intent.currency), now)
+        outcome = apply_success(
+            replace(payment, amount=intent.amount, currency=intent.currency), now
+        )
+        _settled(payment, outcome)  # being refunded: says so
         raise BookingAlreadyPaid
     if intent.status == "processing":
         raise PaymentInProgress("A payment for this booking is being processed.")
@@ -283,8 +286,9 @@ def pay(
     _refuse_if_processing(booking, now)
     venue = _venue(booking)
     amount = minor_units(booking.total_price, booking.currency)
+    claimed_until = now + timedelta(seconds=PAYMENT_CLAIM_SECONDS)
     try:
-        store.claim_for_payment(booking, now, now + timedelta(seconds=PAYMENT_CLAIM_SECONDS))
+        store.claim_for_payment(booking, now, claimed_until)
     except store.BookingChanged:
         raise PaymentInProgress(
             "A payment for this booking is already in progress.", retry_after_seconds=5
@@ -294,7 +298,26 @@ def pay(
     try:
         return _charge(booking, venue, amount, source, payer, now, key=key)
     finally:
-        store.release_claim(booking.id)
+        _release_claim(booking.id, claimed_until)
+
+
+def _release_claim(booking_id: str, claimed_until: datetime) -> None:
+    """End the payment's claim on its booking, if that can be done now. Cleanup: the payment
+    is over, and its answer (or its error) is the caller's, whatever happens here.
+
+    A claim left behind ends by itself at `claimed_until` (PAYMENT_CLAIM_SECONDS after it was
+    made): until then another payment of the booking is a 409 with Retry-After and the sweep
+    leaves the booking alone; after it, both treat the booking as unclaimed. A payment that
+    paid the booking removed the claim in the same write.
+    """
+    try:
+        store.release_claim(booking_id, claimed_until)
+    except Exception:
+        logger.warning(
+            "Payment claim not released; it runs out by itself",
+            extra={"booking_id": booking_id, "claimed_until": claimed_until.isoformat()},
+            exc_info=True,
+        )
 
 
 def _source(request: PaymentRequest) -> CardSource | BankAccountSource | PaymentMethodSource:
@@ -401,11 +424,8 @@ def _settle_confirmed(
         outcome = apply_success(
             replace(payment, amount=intent.amount, currency=intent.currency), clock.now()
         )
-        if outcome == "refunding":
-            raise BookingNotPayable(
-                "The payment went through, but this booking's time was no longer free when it "
-                "did (its hold had run out); the payment is being refunded in full."
-            )
+        # Whoever applied it first (this request or the webhook), the answer is what it did.
+        _settled(payment, outcome)
         return "succeeded"
     if intent.status == "processing":
         return "pending"  # a bank debit: the webhook settles it in a few days
@@ -604,6 +624,7 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
                     count("LatePaymentAccepted")
                 logger.info("Booking paid", extra={"booking_id": booking.id})
                 return "paid"
+            cause = _refund_cause(booking, time_taken=time_taken)
             refund = tasks.new_task_op(
                 "stripe.refund",
                 payment.booking_id,
@@ -612,11 +633,13 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
                 amount=payment.amount,
                 currency=payment.currency,
                 stripe_account_id=payment.stripe_account_id,
-                reason=_refund_reason(booking, payment, time_taken=time_taken),
+                reason=_refund_reason(booking, cause),
             )
             if booking is None:
                 logger.error("Payment for an unknown booking", extra={"intent": payment.intent_id})
-            store.record_success_without_booking(payment, now, tasks=[refund], event=event)
+            store.record_success_without_booking(
+                payment, now, tasks=[refund], refund_cause=cause, event=event
+            )
             count("PaymentRefundedAutomatically")
             logger.warning(
                 "Payment not needed by its booking; refunding",
@@ -649,20 +672,84 @@ def _pays(booking: Booking, payment: Payment) -> bool:
     )
 
 
-def _refund_reason(booking: Booking | None, payment: Payment, *, time_taken: bool) -> str:
+def _refund_cause(booking: Booking | None, *, time_taken: bool) -> str:
+    """Why a payment that succeeded is refunded instead of paying its booking (recorded with
+    it, so that whoever reports the success later answers the same)."""
+    if booking is None:
+        return "no_booking"
+    if time_taken:
+        return "time_taken"
+    if booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED):
+        return "paid_already"
+    if booking.status != BookingStatus.PENDING:
+        return "not_pending"
+    return "price_mismatch"
+
+
+def _refund_reason(booking: Booking | None, cause: str) -> str:
+    """The refund's reason, for the payer's email."""
     if booking is None:
         return "The payment was for a booking that does not exist."
-    if time_taken:
+    if cause == "time_taken":
         return (
             "The booking was held for you until "
             f"{_venue_time(booking, booking.hold_expires_at or booking.updated_at)}; "
             "the payment completed after that, when its time was no longer free."
         )
-    if booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED):
+    if cause == "paid_already":
         return "The booking had already been paid by another payment."
-    if booking.status != BookingStatus.PENDING:
+    if cause == "not_pending":
         return f"The booking had been {booking.status.value} before the payment completed."
     return "The payment did not match the booking's price."
+
+
+# What a payer who is told the payment went through hears when it is being refunded instead.
+_BEING_REFUNDED = {
+    "time_taken": (
+        "The payment went through, but this booking's time was no longer free when it did "
+        "(its hold had run out); the payment is being refunded in full."
+    ),
+    "paid_already": (
+        "The payment went through, but this booking had already been paid by another "
+        "payment; the payment is being refunded in full."
+    ),
+    "not_pending": (
+        "The payment went through, but this booking had been cancelled before it did; the "
+        "payment is being refunded in full."
+    ),
+}
+_BEING_REFUNDED_OTHERWISE = (
+    "The payment went through, but this booking could not take it; the payment is being "
+    "refunded in full."
+)
+
+
+def _settled(payment: Payment, outcome: str) -> str:
+    """What a success reported by `apply_success` (`outcome`) really did, whoever applied
+    it: "paid", or raises BookingNotPayable saying that the money is being refunded.
+
+    "duplicate" means another report (Stripe's webhook) applied it first: its record says
+    what that did.
+    """
+    if outcome == "paid":
+        return outcome
+    recorded = store.get_payment(payment.intent_id)
+    settled_as = recorded.settled_as if recorded else None
+    if settled_as is None and recorded is not None and recorded.status == "succeeded":
+        settled_as = "paid" if _paid_by(recorded) else "refunded"  # a record older than that
+    if outcome == "duplicate" and settled_as == "paid":
+        return "paid"
+    cause = recorded.refund_cause if recorded else None
+    raise BookingNotPayable(_BEING_REFUNDED.get(cause or "", _BEING_REFUNDED_OTHERWISE))
+
+
+def _paid_by(payment: Payment) -> bool:
+    booking = booking_store.get_booking(payment.booking_id)
+    return (
+        booking is not None
+        and booking.payment_intent_id == payment.intent_id
+        and booking.paid_at is not None
+    )
 
 
 def _venue_time(booking: Booking, moment: datetime) -> str:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from booking_core.domain import Booking, BookingStatus
 from booking_core.money import minor_units
 from booking_core.store import bookings as booking_store
@@ -63,6 +65,11 @@ class Payment:
     # What the client the booking was made through earned on this payment: client_id,
     # percent, amount (minor units), reference_code.
     commission: dict[str, Any] | None = None
+    # What its success did, written with it: "paid" (its booking), or "refunded" (not needed
+    # by its booking, for `refund_cause`). None before it succeeded (and on records older
+    # than these fields).
+    settled_as: str | None = None
+    refund_cause: str | None = None
 
 
 def _key(intent_id: str) -> tuple[str, str]:
@@ -90,6 +97,8 @@ def _payment(item: dict[str, Any]) -> Payment:
         failure_message=item.get("failure_message"),
         amount_refunded=int(item.get("amount_refunded", 0)),
         commission=item.get("commission"),
+        settled_as=item.get("settled_as"),
+        refund_cause=item.get("refund_cause"),
     )
 
 
@@ -249,13 +258,23 @@ def attach_intent(booking_id: str, payment: Payment, now: datetime) -> None:
     _run(operations, marker=False, guards={0: BookingChanged})
 
 
-def release_claim(booking_id: str) -> None:
-    """End a server-side payment's claim on its booking."""
-    table.client().update_item(
-        TableName=table.table_name(),
-        Key=table.to_dynamo(dict(zip(("pk", "sk"), _booking_key(booking_id), strict=True))),
-        UpdateExpression="REMOVE payment_claimed_until",
-    )
+def release_claim(booking_id: str, until: datetime) -> None:
+    """End a server-side payment's claim on its booking (the one made to last `until`).
+
+    Only that claim: one that ran out may have been followed by another payment's, which it
+    keeps; and one that the payment's own write removed (paying the booking) is gone already.
+    """
+    try:
+        table.client().update_item(
+            TableName=table.table_name(),
+            Key=table.to_dynamo(dict(zip(("pk", "sk"), _booking_key(booking_id), strict=True))),
+            UpdateExpression="REMOVE payment_claimed_until",
+            ConditionExpression="payment_claimed_until = :mine",
+            ExpressionAttributeValues=table.to_dynamo({":mine": _claim_text(until)}),
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
 
 
 def _claim_text(moment: datetime) -> str:
@@ -300,6 +319,7 @@ def mark_paid(
             refunded_as_read=True,
             status="succeeded",
             succeeded_at=now.isoformat(),
+            settled_as="paid",
             **earned,
         ),
         table.update_op(
@@ -341,14 +361,22 @@ def record_success_without_booking(
     now: datetime,
     *,
     tasks: list[dict[str, Any]],
+    refund_cause: str,
     event: tuple[str, str] | None = None,
 ) -> None:
-    """The payment succeeded but does not pay its booking (paid already, cancelled, wrong
-    amount): record it, with the refund task, once."""
+    """The payment succeeded but does not pay its booking (paid already, cancelled, its time
+    taken, wrong amount: `refund_cause`): record it, with the refund task, once."""
     operations = [_event_marker_op(*event, now)] if event else []
     first = len(operations)
     operations += [
-        _unsettled_update_op(payment, now, status="succeeded", succeeded_at=now.isoformat()),
+        _unsettled_update_op(
+            payment,
+            now,
+            status="succeeded",
+            succeeded_at=now.isoformat(),
+            settled_as="refunded",
+            refund_cause=refund_cause,
+        ),
         *tasks,
     ]
     _run(operations, marker=event is not None, guards={first: PaymentAlreadySettled})
