@@ -30,6 +30,7 @@ from tests.integration.payments import (
     Invoke,
     confirm_with_card,
     deliver,
+    run_outbox,
     stripe_client,
     stripe_event,
 )
@@ -486,8 +487,8 @@ def refunds_of(emulator: Any, intent_id: str) -> list[int]:
     [
         (None, 1000, 2750, "refunded", "37.50"),  # free: the rest
         (50, 1000, 875, "refunded", "18.75"),  # the venue keeps its 18.75
-        (50, 2000, None, "cancelled", "20.00"),  # more than the terms give back already
-        (None, 3750, None, "cancelled", "37.50"),  # nothing left
+        (50, 2000, None, "refunded", "20.00"),  # more than the terms give back already
+        (None, 3750, None, "refunded", "37.50"),  # nothing left
     ],
     ids=["free", "late 50 %", "late, refunded beyond the terms", "refunded in full"],
 )
@@ -636,3 +637,115 @@ def test_a_claim_released_after_it_ran_out_leaves_the_next_payments_claim(call: 
     after = booking_store.get_booking(booking.id)
     assert after is not None
     assert after.payment_claimed_until == second_until
+
+
+def test_a_cancellation_whose_write_is_retried_refunds_once_and_says_refunded(
+    call: Call, stripe_env: Any, monkeypatch: pytest.MonkeyPatch
+):
+    # Given a paid booking whose cancellation refunds at Stripe, and then its write meets a
+    # concurrent transaction once (it decides again, with the refund made)
+    booking = book(call)
+    assert pay_server_side(call, booking).status == 200
+    real_cancel = booking_store.cancel_booking
+    conflicts = iter([booking_store.ScheduleChanged()])
+
+    def conflict_once(*args: Any, **kwargs: Any) -> Any:
+        conflict = next(conflicts, None)
+        if conflict is not None:
+            raise conflict
+        return real_cancel(*args, **kwargs)
+
+    monkeypatch.setattr(booking_store, "cancel_booking", conflict_once)
+    # When the user cancels it
+    reply = call("cancel_booking", path={"booking_id": booking["id"]})
+    # Then it was refunded once, in full, and says so
+    assert reply.status == 200, reply.raw_body
+    assert (reply.json["status"], reply.json["refunded_amount"]) == ("refunded", "37.50")
+    (payment,) = payment_store.payments_of_booking(booking["id"])
+    assert refunds_of(stripe_env.emulator, payment.intent_id) == [3750]
+
+
+def test_an_automatic_refund_returns_what_is_left_after_a_refund_reported_before_it(
+    call: Call, invoke: Invoke, stripe_env: Any
+):
+    # Given a booking cancelled while its payment went through, and 10.00 of that payment
+    # refunded from Stripe's Dashboard and reported before the success
+    booking = book(call)
+    intent_id = checkout(call, booking["id"]).json["payment_intent_id"]
+    intent = confirm_with_card(stripe_env.emulator, intent_id)
+    assert call("cancel_booking", path={"booking_id": booking["id"]}).status == 200
+    refund_at_stripe(stripe_env.emulator, intent_id, 1000)
+    charge = {
+        "id": "ch_1",
+        "object": "charge",
+        "payment_intent": intent_id,
+        "amount_refunded": 1000,
+    }
+    deliver(invoke, stripe_event("charge.refunded", charge), stripe_env.webhook_secret)
+    # When the success arrives, and the outbox refunds the payment nobody needs
+    deliver(invoke, stripe_event("payment_intent.succeeded", intent), stripe_env.webhook_secret)
+    run_outbox(invoke)
+    # Then the rest of the money went back, all of it
+    assert refunds_of(stripe_env.emulator, intent_id) == [1000, 2750]
+
+
+# ---- create-payment-intent, after its PaymentIntent was refunded or the venue connected ----
+
+
+@pytest.mark.parametrize("account", [None, VENUE_ACCOUNT], ids=["platform", "Connect venue"])
+def test_a_booking_whose_payment_intent_was_refunded_can_still_be_paid(
+    call: Call, invoke: Invoke, stripe_env: Any, account: str | None
+):
+    # Given a booking whose PaymentIntent succeeded for another amount than its price (its
+    # account changed it), so the payment is refunded and the booking stays pending
+    if account:
+        connect_the_demo_venue(account)
+    booking = book(call)
+    intent_id = checkout(call, booking["id"]).json["payment_intent_id"]
+    on_its_account: Any = {"stripe_account": account} if account else {}
+    stripe_client(stripe_env.emulator).v1.payment_intents.update(
+        intent_id, params={"amount": 100}, options=on_its_account
+    )
+    intent = confirm_with_card(stripe_env.emulator, intent_id, stripe_account=account)
+    deliver(
+        invoke,
+        stripe_event("payment_intent.succeeded", intent, account=account),
+        stripe_env.webhook_secret,
+    )
+    assert status_of(call, booking["id"]) == "pending"
+    # When the payer asks for a PaymentIntent again
+    again = checkout(call, booking["id"])
+    # Then a new one for the booking's price is offered, and paying it pays the booking
+    assert again.status == 200, again.raw_body
+    assert again.json["payment_intent_id"] != intent_id
+    paid = confirm_with_card(
+        stripe_env.emulator, again.json["payment_intent_id"], stripe_account=account
+    )
+    assert paid.amount == 3750
+    deliver(
+        invoke,
+        stripe_event("payment_intent.succeeded", paid, account=account),
+        stripe_env.webhook_secret,
+    )
+    assert status_of(call, booking["id"]) == "paid"
+
+
+def test_after_the_venue_connects_a_payment_intent_is_offered_with_its_own_account(
+    call: Call, stripe_env: Any
+):
+    # Given a booking with an open PaymentIntent on the platform, and then the venue connects
+    # its Stripe account
+    booking = book(call)
+    first = checkout(call, booking["id"]).json
+    assert "stripe_account_id" not in first
+    connect_the_demo_venue()
+    # When the payer asks for a PaymentIntent again
+    second = checkout(call, booking["id"])
+    # Then it is a new one on the venue's account, named with it, which Stripe.js can confirm
+    assert second.status == 200, second.raw_body
+    assert second.json["payment_intent_id"] != first["payment_intent_id"]
+    assert second.json["stripe_account_id"] == VENUE_ACCOUNT
+    confirmed = confirm_with_card(
+        stripe_env.emulator, second.json["payment_intent_id"], stripe_account=VENUE_ACCOUNT
+    )
+    assert confirmed.status == "succeeded"

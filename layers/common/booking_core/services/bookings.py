@@ -251,11 +251,12 @@ def cancel_booking(
             # below (or after a refund from Stripe's Dashboard) never refunds twice.
             from booking_core.services import payments
 
-            made = payments.refund_for_cancellation(current, refund, now)
-            refund, refunded_total = made.amount, made.refunded_total
+            refunded_total = payments.refund_for_cancellation(current, refund, now).refunded_total
         cancelled = dataclasses.replace(
             current,
-            status=BookingStatus.REFUNDED if refund > 0 else BookingStatus.CANCELLED,
+            # Refunded: money went back (by this cancellation, by an attempt of it that
+            # refunded before its write failed, or from Stripe's Dashboard before it).
+            status=BookingStatus.REFUNDED if refunded_total > 0 else BookingStatus.CANCELLED,
             cancelled_at=now,
             updated_at=now,
             cancellation_reason=request.reason,

@@ -92,7 +92,10 @@ def start_checkout(
         booking = _payable_booking(principal, booking_id, now)
         venue = _venue(booking)
         amount = minor_units(booking.total_price, booking.currency)
-        intent = _reusable_intent(booking, amount, now)
+        try:
+            intent = _reusable_intent(booking, venue, amount, now)
+        except store.BookingChanged:
+            continue  # its PaymentIntent was applied just now and refunded: read it again
         if intent is None:
             key = _stripe_key("intent", booking, principal, idempotency_key)
             intent = _new_intent(booking, venue, amount, key=key)
@@ -114,22 +117,41 @@ def start_checkout(
     raise ServiceBusy(retry_after_seconds=1)
 
 
-def _reusable_intent(booking: Booking, amount: int, now: datetime) -> stripe_gateway.Intent | None:
-    """The booking's open PaymentIntent for this amount, if any. A succeeded one is applied
-    here (its webhook may be late) and the booking reported paid."""
-    if booking.payment_intent_id is None:
+def _reusable_intent(
+    booking: Booking, venue: Venue, amount: int, now: datetime
+) -> stripe_gateway.Intent | None:
+    """The booking's open PaymentIntent for this amount on the venue's account, if any.
+
+    A succeeded one is applied here (its webhook may be late): if it paid the booking, the
+    booking is reported paid; if it is being refunded (it did not match the booking), the
+    booking needs another, if it can still be paid (else BookingChanged: decide again on the
+    booking as it is now). One made before the venue connected (or changed) its Stripe
+    account is not offered again: a client secret goes with the account it lives on.
+    """
+    payment = store.get_payment(booking.payment_intent_id) if booking.payment_intent_id else None
+    if payment is None:
         return None
-    payment = store.get_payment(booking.payment_intent_id)
-    account = payment.stripe_account_id if payment else None
-    intent = stripe_gateway.retrieve_intent(booking.payment_intent_id, stripe_account=account)
-    if intent.status == "succeeded" and payment is not None:
+    account = payment.stripe_account_id
+    intent = stripe_gateway.retrieve_intent(payment.intent_id, stripe_account=account)
+    if intent.status == "succeeded":
         outcome = apply_success(
             replace(payment, amount=intent.amount, currency=intent.currency), now
         )
-        _settled(payment, outcome)  # being refunded: says so
-        raise BookingAlreadyPaid
+        if _settlement(payment, outcome)[0] == "paid":
+            raise BookingAlreadyPaid
+        current = booking_store.get_booking(booking.id)
+        if (
+            current is not None
+            and current.status == BookingStatus.PENDING
+            and current.payment_intent_id == payment.intent_id
+            and not current.hold_lapsed(now)
+        ):
+            return None
+        raise store.BookingChanged
     if intent.status == "processing":
         raise PaymentInProgress("A payment for this booking is being processed.")
+    if account != venue.stripe_account_id:
+        return None
     if intent.is_open and intent.amount == amount and intent.currency == booking.currency.lower():
         return intent
     return None
@@ -625,12 +647,15 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
                 logger.info("Booking paid", extra={"booking_id": booking.id})
                 return "paid"
             cause = _refund_cause(booking, time_taken=time_taken)
+            # What is left of it: Stripe refuses a refund of more, on every retry (a refund
+            # reported before the success, from Stripe's Dashboard, say, is recorded already).
+            left = payment.amount - payment.amount_refunded
             refund = tasks.new_task_op(
                 "stripe.refund",
                 payment.booking_id,
                 now,
                 intent_id=payment.intent_id,
-                amount=payment.amount,
+                amount=left,
                 currency=payment.currency,
                 stripe_account_id=payment.stripe_account_id,
                 reason=_refund_reason(booking, cause),
@@ -638,7 +663,7 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
             if booking is None:
                 logger.error("Payment for an unknown booking", extra={"intent": payment.intent_id})
             store.record_success_without_booking(
-                payment, now, tasks=[refund], refund_cause=cause, event=event
+                payment, now, tasks=[refund] if left > 0 else [], refund_cause=cause, event=event
             )
             count("PaymentRefundedAutomatically")
             logger.warning(
@@ -724,23 +749,28 @@ _BEING_REFUNDED_OTHERWISE = (
 )
 
 
-def _settled(payment: Payment, outcome: str) -> str:
-    """What a success reported by `apply_success` (`outcome`) really did, whoever applied
-    it: "paid", or raises BookingNotPayable saying that the money is being refunded.
+def _settled(payment: Payment, outcome: str) -> None:
+    """Raise BookingNotPayable, saying that the money is being refunded, unless the success
+    that `apply_success` reported (`outcome`) paid the booking, whoever applied it."""
+    settled_as, cause = _settlement(payment, outcome)
+    if settled_as != "paid":
+        raise BookingNotPayable(_BEING_REFUNDED.get(cause or "", _BEING_REFUNDED_OTHERWISE))
 
-    "duplicate" means another report (Stripe's webhook) applied it first: its record says
-    what that did.
-    """
+
+def _settlement(payment: Payment, outcome: str) -> tuple[str, str | None]:
+    """What a success reported by `apply_success` (`outcome`) really did: ("paid", None), or
+    ("refunded", why). "duplicate" means another report (Stripe's webhook) applied it first:
+    its record says what that did."""
     if outcome == "paid":
-        return outcome
+        return "paid", None
     recorded = store.get_payment(payment.intent_id)
-    settled_as = recorded.settled_as if recorded else None
-    if settled_as is None and recorded is not None and recorded.status == "succeeded":
-        settled_as = "paid" if _paid_by(recorded) else "refunded"  # a record older than that
-    if outcome == "duplicate" and settled_as == "paid":
-        return "paid"
-    cause = recorded.refund_cause if recorded else None
-    raise BookingNotPayable(_BEING_REFUNDED.get(cause or "", _BEING_REFUNDED_OTHERWISE))
+    if recorded is None or recorded.status != "succeeded":
+        return "refunded", None
+    if recorded.settled_as is None:  # a record older than `settled_as`
+        return ("paid", None) if _paid_by(recorded) else ("refunded", None)
+    if outcome == "duplicate" and recorded.settled_as == "paid":
+        return "paid", None
+    return "refunded", recorded.refund_cause
 
 
 def _paid_by(payment: Payment) -> bool:

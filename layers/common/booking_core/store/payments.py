@@ -365,13 +365,15 @@ def record_success_without_booking(
     event: tuple[str, str] | None = None,
 ) -> None:
     """The payment succeeded but does not pay its booking (paid already, cancelled, its time
-    taken, wrong amount: `refund_cause`): record it, with the refund task, once."""
+    taken, wrong amount: `refund_cause`): record it, with the refund task, once. The record's
+    refunded amount must still be `payment.amount_refunded` (what the refund task leaves out)."""
     operations = [_event_marker_op(*event, now)] if event else []
     first = len(operations)
     operations += [
         _unsettled_update_op(
             payment,
             now,
+            refunded_as_read=True,  # the refund task refunds what was left as read
             status="succeeded",
             succeeded_at=now.isoformat(),
             settled_as="refunded",
