@@ -749,3 +749,67 @@ def test_after_the_venue_connects_a_payment_intent_is_offered_with_its_own_accou
         stripe_env.emulator, second.json["payment_intent_id"], stripe_account=VENUE_ACCOUNT
     )
     assert confirmed.status == "succeeded"
+
+
+# ---- finding 1 again: the time of a payment begun inside the hold stays held ---------------
+
+
+def test_a_server_side_payment_begun_as_the_hold_ends_keeps_the_time_from_a_rival(
+    call: Call, stripe_env: Any, other_token: str, monkeypatch: pytest.MonkeyPatch
+):
+    # Given a payment begun one second before the hold ends, whose card takes Stripe three
+    # seconds, during which someone else tries to book the same time
+    clock.freeze()
+    booking = book(call)
+    clock.advance(HOLD - timedelta(seconds=1))
+    real_confirm = stripe_gateway.confirm_intent
+    rival: list[Any] = []
+
+    def slow_confirm(*args: Any, **kwargs: Any) -> Any:
+        clock.advance(timedelta(seconds=3))
+        rival.append(book_same_time(call, other_token))
+        return real_confirm(*args, **kwargs)
+
+    monkeypatch.setattr(stripe_gateway, "confirm_intent", slow_confirm)
+    # When the payment completes
+    reply = pay_server_side(call, booking)
+    # Then it confirmed the booking, whose time nobody could book meanwhile
+    assert reply.status == 200, reply.raw_body
+    assert reply.json["status"] == "succeeded"
+    assert status_of(call, booking["id"]) == "paid"
+    assert rival[0].status == 400, rival[0].raw_body
+
+
+def test_a_failed_payment_holds_the_time_longer_only_once(
+    call: Call, stripe_env: Any, other_token: str
+):
+    # Given a declined payment begun one second before the hold ended (the time is then held
+    # for as long as a payment may take), and another declined one just before that ends
+    clock.freeze()
+    booking = book(call)
+    clock.advance(HOLD - timedelta(seconds=1))
+    declined = card_body(booking["total_price"])
+    declined["source"]["number"] = DECLINED_CARD
+    path = {"booking_id": booking["id"]}
+    assert call("pay_booking", path=path, body=declined).status == 400
+    clock.advance(timedelta(seconds=58))
+    assert book_same_time(call, other_token).status == 400  # still held
+    assert call("pay_booking", path=path, body=declined).status == 400
+    # When the time the first payment held it for has passed
+    clock.advance(timedelta(seconds=2))
+    # Then the time is free: failed payments cannot keep a booking held for ever
+    assert book_same_time(call, other_token).status == 201
+
+
+def book_same_time(call: Call, token: str) -> Any:
+    """The time `test_payments.book` books (Court 1, five weekdays ahead, 10:00-11:30)."""
+    day = local_day(5)
+    return call(
+        "create_booking",
+        token=token,
+        body={
+            "resource": 1,
+            "start_datetime": venue_instant(day, "10:00").isoformat(),
+            "end_datetime": venue_instant(day, "11:30").isoformat(),
+        },
+    )

@@ -425,8 +425,33 @@ def keep_time_ops(
     the check and this write see the same bookings, and a booking validated meanwhile without
     this one is checked again.
     """
-    operations = _slot_puts(booking, now, held=False)
-    entry = _hour_entry(booking, held=False)
+    return _slot_puts(booking, now, held=False) + _hour_entry_ops(
+        booking, _hour_entry(booking, held=False), seen_versions
+    )
+
+
+def hold_longer_ops(
+    booking: Booking, now: datetime, *, seen_versions: dict[str, int]
+) -> list[dict[str, Any]]:
+    """The operations that keep a pending booking's time held until its `hold_expires_at`
+    (moved later: a server-side payment is under way as the hold would end), for the
+    transaction that moves it: its slots, still its own, and its hours' entries with the next
+    version, conditioned on the versions read (`seen_versions`), so that a booking validated
+    meanwhile against the old hold is checked again. Also `hold_index_keys` on the booking."""
+    return _slot_puts(booking, now, held=True) + _hour_entry_ops(
+        booking, _hour_entry(booking, held=True), seen_versions
+    )
+
+
+def hold_index_keys(booking: Booking) -> dict[str, str]:
+    """The booking item's keys in the sparse index the sweep reads (none unless held)."""
+    return _hold_index_keys(booking)
+
+
+def _hour_entry_ops(
+    booking: Booking, entry: dict[str, Any], seen_versions: dict[str, int]
+) -> list[dict[str, Any]]:
+    operations: list[dict[str, Any]] = []
     for hour_key in booking.version_keys:
         seen = seen_versions.get(hour_key, 0)
         values: dict[str, Any] = {":entry": entry, ":next": seen + 1}

@@ -14,7 +14,7 @@ emails, or a refund). So a payment takes effect once, however many times and by 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,7 +25,7 @@ from booking_core.money import minor_units
 from booking_core.store import bookings as booking_store
 from booking_core.store import commissions, table
 from booking_core.store.commissions import CommissionLine
-from booking_core.store.timestamps import epoch_seconds, utc_key
+from booking_core.store.timestamps import epoch_seconds, parse_instant, utc_key
 
 # Stripe retries a webhook delivery for up to three days; the markers outlive that.
 EVENT_MARKER_DAYS = 35
@@ -219,28 +219,61 @@ def _attempts_condition(booking: Booking) -> str:
 def claim_for_payment(booking: Booking, now: datetime, until: datetime) -> None:
     """Claim a pending booking for one server-side payment until `until`, counting the attempt.
 
+    A hold that would end before the claim does is held until `until`, in the same write:
+    the time of a payment begun while it was held stays held for as long as that payment may
+    take, so nobody can book it from under the payment. Once per booking: a payment that
+    fails leaves the hold to end a claim later, and a payment after it has what is left.
+
     Raises BookingChanged if it is not pending any more, another attempt started since we
-    read it, or another payment holds an unexpired claim.
+    read it, another payment holds an unexpired claim, or (holding it longer) a booking was
+    made near it meanwhile.
     """
+    set_values: dict[str, Any] = {
+        "payment_claimed_until": _claim_text(until),
+        "payment_attempts": booking.payment_attempts + 1,
+    }
+    condition = (
+        "#status = :pending AND "
+        + _attempts_condition(booking)
+        + " AND (attribute_not_exists(#payment_claimed_until) OR #payment_claimed_until < :now)"
+    )
+    values: dict[str, Any] = {
+        ":pending": BookingStatus.PENDING.value,
+        ":seen": booking.payment_attempts,
+        ":now": _claim_text(now),
+    }
+    held_longer: list[dict[str, Any]] = []
+    if _holds_longer(booking, until):
+        held = replace(booking, hold_expires_at=until)
+        set_values |= {
+            "hold_expires_at": until.isoformat(),
+            _HELD_FOR_A_PAYMENT: True,
+            **booking_store.hold_index_keys(held),
+        }
+        condition += f" AND attribute_not_exists(#{_HELD_FOR_A_PAYMENT})"
+        hours = [parse_instant(key) for key in booking.version_keys]
+        versions = booking_store.hour_state(booking.resource_id, hours, now).versions
+        held_longer = booking_store.hold_longer_ops(held, now, seen_versions=versions)
     operations = [
         table.update_op(
-            *_booking_key(booking.id),
-            set_values={
-                "payment_claimed_until": _claim_text(until),
-                "payment_attempts": booking.payment_attempts + 1,
-            },
-            condition="#status = :pending AND "
-            + _attempts_condition(booking)
-            + " AND (attribute_not_exists(#payment_claimed_until)"
-            " OR #payment_claimed_until < :now)",
-            values={
-                ":pending": BookingStatus.PENDING.value,
-                ":seen": booking.payment_attempts,
-                ":now": _claim_text(now),
-            },
-        )
+            *_booking_key(booking.id), set_values=set_values, condition=condition, values=values
+        ),
+        *held_longer,
     ]
     _run(operations, marker=False, guards={0: BookingChanged})
+
+
+# Set on a booking whose hold a payment has held longer (once per booking).
+_HELD_FOR_A_PAYMENT = "hold_extended_for_payment"
+
+
+def _holds_longer(booking: Booking, until: datetime) -> bool:
+    """Whether claiming the booking until `until` must hold its time longer: its hold ends
+    first, and no payment has held it longer before."""
+    if booking.hold_expires_at is None or booking.hold_expires_at >= until:
+        return False
+    item = table.get_item(*_booking_key(booking.id), consistent=True)
+    return item is not None and not item.get(_HELD_FOR_A_PAYMENT)
 
 
 def attach_intent(booking_id: str, payment: Payment, now: datetime) -> None:
