@@ -91,6 +91,9 @@ key with another body is a 400; a repeat while the first is still running is a 4
 
 **Paths** are shown with a trailing slash as the contract writes them; the same path without \
 it works too. Another method on a documented path is a 405 with `Allow`.
+
+**Query parameters** left empty (`?status=&upcoming=true`, as the contract writes them) mean \
+"not given" (`allowEmptyValue`).
 """
 
 _TAGS = (
@@ -260,6 +263,9 @@ def _query_parameters(
         description = model.model_fields[name].description
         if description:
             parameter["description"] = description
+        if name not in required:
+            # `?status=&upcoming=true`, as the contract writes it: an empty value is "not given".
+            parameter["allowEmptyValue"] = True
         parameters.append(parameter)
     return parameters
 
@@ -472,7 +478,9 @@ _HEADER_PARAMETERS: dict[str, Any] = {
         "required": False,
         "description": (
             "With a client's token: the app's own id of the user it acts for (registered with "
-            "`POST /api/v1/client/users/register/`). Ignored with a user's token."
+            "`POST /api/v1/client/users/register/`). Ignored with a user's token or none, but "
+            "its form is the same for everyone: 1 to 255 characters, at most 255 bytes in "
+            "UTF-8; a malformed one is a 400 from any caller."
         ),
         "schema": {"type": "string", "minLength": 1, "maxLength": 255},
     },

@@ -4,8 +4,9 @@ Each generated request is sent with the credentials its operation takes (by turn
 takes several), and every other request is aimed at things that exist (a booking of the
 caller, a mapped external id) so that success answers are checked too, not only rejections;
 the document's example payment pays one of the bookings.
-No answer may be a server error, and every answer must match the document: status, content
-type, headers and body.
+No answer may be a server error, every answer must match the document (status, content type,
+headers and body), and a request the document calls invalid must be refused (schemathesis
+generates those too).
 
 Stripe's webhook is fuzzed too, but only its rejections: a valid `Stripe-Signature` cannot
 be generated.
@@ -21,6 +22,7 @@ import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -37,6 +39,8 @@ CHECKS = [
     content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
+    # A request the document calls invalid (a value off its schema) must be refused.
+    negative_data_rejection,
 ]
 OPERATION_OF = {(op.method, documented_path(op.path)): op for op in OPERATIONS}
 # How each access is exercised, by turns: no token, a user's, a partner app acting for its
@@ -89,16 +93,31 @@ def test_every_operation_answers_as_its_document_says(
     fuzz_tally.examples[operation.operation_id] += 1
     choices = CALLERS_OF[operation.access]
     caller = choices[turn % len(choices)]
-    headers = _credentials(caller, callers)
-    if turn % 2 == 0:  # the first turn too: the document's own example (a payment) hits
+    _send_as(case, caller, callers)
+    # The first turn too: the document's own example (a payment) hits. Invalid requests are
+    # sent as generated: aiming one would make it valid in part and blur what it tests.
+    if turn % 2 == 0 and not _is_negative(case):
         _aim_at_existing(case, operation, caller, callers, turn)
     # When it is sent to the local stack
     # Then the answer is no server error and matches the document
-    response = case.call(
-        base_url=fuzz_stack.base_url, session=fuzz_session, headers=headers, timeout=30
-    )
+    response = case.call(base_url=fuzz_stack.base_url, session=fuzz_session, timeout=30)
     fuzz_tally.answers[operation.operation_id][response.status_code] += 1
-    case.validate_response(response, checks=CHECKS, headers=headers)
+    case.validate_response(response, checks=CHECKS)
+
+
+def _is_negative(case: schemathesis.Case) -> bool:
+    """Whether schemathesis generated this request to break the document somewhere."""
+    return case.meta is not None and case.meta.generation.mode.is_negative
+
+
+def _send_as(case: schemathesis.Case, caller: str, callers: Callers) -> None:
+    """Put the caller's credentials into the case's own headers, in place of any it generated.
+
+    In the case, not beside it: schemathesis then judges the request as sent, so a generated
+    header that the credentials replace (a missing token, an invalid X-User-External-ID) no
+    longer counts as invalid data the API should have refused.
+    """
+    case.headers.update(_credentials(caller, callers))  # case-insensitive names
 
 
 def _credentials(caller: str, callers: Callers) -> dict[str, str]:

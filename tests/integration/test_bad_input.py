@@ -226,6 +226,7 @@ def test_a_field_called_status_does_not_replace_the_problems_status(call: Call):
         ("list_bookings", {"status": "", "upcoming": "true"}),
         ("list_resources", {"venue": "", "activity": ""}),
         ("get_availability", {"resource_id": "1", "start_date": "", "end_date": ""}),
+        ("list_venues", {"page": "", "page_size": ""}),
     ],
 )
 def test_an_empty_query_value_means_not_given(call: Call, event: str, query: dict[str, str]):
@@ -233,4 +234,67 @@ def test_an_empty_query_value_means_not_given(call: Call, event: str, query: dic
     # When they are sent
     reply = call(event, query=query)
     # Then the empty parameters are ignored
+    assert reply.status == 200, reply.raw_body
+
+
+# The operations that document X-User-External-ID (for a partner app acting for its user).
+USER_HEADER_EVENTS = [
+    "list_bookings",
+    "get_booking",
+    "cancel_booking",
+    "get_availability",
+    "get_availability_by_path",
+]
+
+
+@pytest.mark.parametrize("event", USER_HEADER_EVENTS)
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param("x" * 256, "Ensure this value has at most 255 bytes.", id="256-characters"),
+        pytest.param(
+            "\N{TENNIS RACQUET AND BALL}" * 64,
+            "Ensure this value has at most 255 bytes.",
+            id="256-bytes",
+        ),
+        pytest.param("", "This field may not be blank.", id="blank"),
+    ],
+)
+def test_a_malformed_user_header_is_a_400_even_with_a_persons_token(
+    call: Call, event: str, value: str, message: str
+):
+    # Given a person's token, and an X-User-External-ID the document does not allow (too
+    # long, or blank)
+    # When it is sent to an operation that documents the header
+    reply = call(event, headers={"X-User-External-ID": value})
+    # Then it is refused, naming the header, although a person's token does not use it
+    assert reply.status == 400, reply.raw_body
+    assert reply.json["X-User-External-ID"] == [message]
+
+
+def test_a_malformed_user_header_is_a_400_without_a_token(call: Call):
+    # Given no token, and an X-User-External-ID of 256 characters
+    # When availability is asked for
+    reply = call("get_availability", token=None, headers={"X-User-External-ID": "x" * 256})
+    # Then it is refused, naming the header
+    assert reply.status == 400, reply.raw_body
+    assert "X-User-External-ID" in reply.json
+
+
+def test_a_blank_user_header_is_a_400_with_a_partner_apps_token(call: Call, demo: dict[str, Any]):
+    # Given a partner app's token and a blank X-User-External-ID
+    token = demo["clients"][0]["token"]
+    # When it asks for availability (where it may also act as itself)
+    reply = call("get_availability", token=token, headers={"X-User-External-ID": ""})
+    # Then it is refused rather than read as "no user named"
+    assert reply.status == 400, reply.raw_body
+    assert reply.json["X-User-External-ID"] == ["This field may not be blank."]
+
+
+@pytest.mark.parametrize("event", USER_HEADER_EVENTS)
+def test_a_well_formed_user_header_is_ignored_with_a_persons_token(call: Call, event: str):
+    # Given a person's token and an X-User-External-ID of the documented form
+    # When it is sent
+    reply = call(event, headers={"X-User-External-ID": "someone-else"})
+    # Then the person acts for themselves, as without the header
     assert reply.status == 200, reply.raw_body

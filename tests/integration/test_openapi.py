@@ -216,3 +216,31 @@ def test_the_local_api_serves_the_document():
         assert answer.status == 200
         assert answer.header("Content-Type") == "application/json"
         assert json.loads(answer.body) == committed()
+
+
+def test_an_optional_query_parameter_may_be_sent_empty_and_a_required_one_not():
+    # Given the committed document
+    document = committed()
+    # When its query parameters are read
+    parameters = [
+        (path, resolved(document, p))
+        for (_, path), operation in operations(document).items()
+        for p in operation.get("parameters", [])
+    ]
+    query = [(path, p) for path, p in parameters if p["in"] == "query"]
+    # Then every optional one allows an empty value (`?page=` means "not given", as the
+    # contract's `?status=&upcoming=true` does), and no required one does
+    assert query
+    for path, parameter in query:
+        assert parameter.get("allowEmptyValue", False) is not parameter["required"], (
+            path,
+            parameter["name"],
+        )
+
+
+def test_the_user_headers_form_is_the_same_for_every_caller():
+    # Given the committed document's X-User-External-ID
+    header = committed()["components"]["parameters"]["XUserExternalId"]
+    # Then its schema bounds it, and its description says that any caller is held to it
+    assert (header["schema"]["minLength"], header["schema"]["maxLength"]) == (1, 255)
+    assert "a malformed one is a 400 from any caller" in header["description"]

@@ -3,13 +3,14 @@ token, the mapped user named by `X-User-External-ID` or `X-User-ID`."""
 
 from __future__ import annotations
 
-from booking_core.domain import Principal, PrincipalKind
-from booking_core.errors import PermissionDenied, Unauthenticated
+from booking_core.domain import MAX_EXTERNAL_ID_BYTES, Principal, PrincipalKind, fits_external_id
+from booking_core.errors import InvalidRequest, PermissionDenied, Unauthenticated
 from booking_core.http.api import Request
 from booking_core.services.accounts import principal_for_token
 
 _SCHEMES = ("token", "bearer")
 _PRINCIPAL = "principal"
+_USER_EXTERNAL_ID = "X-User-External-ID"
 
 
 def authenticate(request: Request) -> Principal:
@@ -46,10 +47,14 @@ def optional_user(request: Request) -> Principal | None:
     """Like `authenticate_user`, for endpoints open to anyone: None when anonymous, and a
     client that names no user stays its service account."""
     principal = optional_principal(request)
-    return None if principal is None else _acting(request, principal, required=False)
+    if principal is None:
+        _check_user_header(request, principal)
+        return None
+    return _acting(request, principal, required=False)
 
 
 def _acting(request: Request, principal: Principal, *, required: bool) -> Principal:
+    _check_user_header(request, principal)
     if not principal.is_client:
         return principal  # a user's own token: the headers are not theirs to use
     # Loaded only for a client's request: a user's token does not pay for it at cold start.
@@ -61,6 +66,25 @@ def _acting(request: Request, principal: Principal, *, required: bool) -> Princi
         user_id=request.header("X-User-ID"),
         required=required,
     )
+
+
+def _check_user_header(request: Request, principal: Principal | None) -> None:
+    """Refuse an `X-User-External-ID` that is not an external id at all, from any caller.
+
+    The document gives the header one form for everyone (1 to 255 characters, at most 255
+    bytes); only a client's token uses it, but a malformed one is a 400 whoever sends it, so
+    the document and the answers agree. A client naming an id too long to exist gets the
+    seed's "No user found" sentence instead (see `acting_for`).
+    """
+    value = request.header(_USER_EXTERNAL_ID)
+    if value is None:
+        return
+    if not value:
+        raise InvalidRequest({_USER_EXTERNAL_ID: ["This field may not be blank."]})
+    if not fits_external_id(value) and (principal is None or not principal.is_client):
+        raise InvalidRequest(
+            {_USER_EXTERNAL_ID: [f"Ensure this value has at most {MAX_EXTERNAL_ID_BYTES} bytes."]}
+        )
 
 
 def optional_principal(request: Request) -> Principal | None:
