@@ -811,12 +811,15 @@ def handle_event(event: dict[str, Any], now: datetime) -> str:
         return "duplicate"
     found = (event.get("data") or {}).get("object") or {}
     marker = (event_id, event_type)
-    payment = _our_payment(event_type, found)
+    intent_id = _intent_id(event_type, found)
+    payment = store.get_payment(intent_id) if intent_id else None
     if payment is None:
-        return _refuse_event(event, "WebhookUnknownIntent", "not ours", now)
+        return _refuse_event(event, intent_id, "WebhookUnknownIntent", "not ours", now)
     logger.append_keys(booking_id=payment.booking_id)
     if not _from_its_account(event, payment):
-        return _refuse_event(event, "WebhookAccountMismatch", "from another account", now)
+        return _refuse_event(
+            event, intent_id, "WebhookAccountMismatch", "from another account", now
+        )
     if event_type == "charge.refunded":
         refunded = int(found.get("amount_refunded") or 0)
         return record_refunded(payment.intent_id, refunded, now, event=marker)
@@ -843,14 +846,11 @@ def handle_event(event: dict[str, Any], now: datetime) -> str:
     return outcome
 
 
-def _our_payment(event_type: str, found: dict[str, Any]) -> Payment | None:
-    """Our record of the PaymentIntent the event is about (a charge's, for charge.refunded);
-    None for one we did not create, whatever its metadata says."""
-    field = "payment_intent" if event_type == "charge.refunded" else "id"
-    intent_id = found.get(field)
-    if not isinstance(intent_id, str) or not intent_id:
-        return None
-    return store.get_payment(intent_id)
+def _intent_id(event_type: str, found: dict[str, Any]) -> str | None:
+    """The PaymentIntent the event is about (a charge's, for charge.refunded). Our record of
+    it is what the event may act on, never its metadata: that is anyone's to write."""
+    intent_id = found.get("payment_intent" if event_type == "charge.refunded" else "id")
+    return intent_id if isinstance(intent_id, str) and intent_id else None
 
 
 def _from_its_account(event: dict[str, Any], payment: Payment) -> bool:
@@ -859,7 +859,9 @@ def _from_its_account(event: dict[str, Any], payment: Payment) -> bool:
     return (event.get("account") or None) == (payment.stripe_account_id or None)
 
 
-def _refuse_event(event: dict[str, Any], metric: str, outcome: str, now: datetime) -> str:
+def _refuse_event(
+    event: dict[str, Any], intent_id: str | None, metric: str, outcome: str, now: datetime
+) -> str:
     """Acknowledge an event that must change nothing, and say so where an alarm sees it."""
     count(metric)
     logger.warning(
@@ -869,6 +871,7 @@ def _refuse_event(event: dict[str, Any], metric: str, outcome: str, now: datetim
             "event_id": event.get("id"),
             "event_type": event.get("type"),
             "event_account": event.get("account"),
+            "intent": intent_id,
         },
     )
     store.mark_event_handled(str(event["id"]), str(event["type"]), now)
