@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from booking_core.payments import stripe_gateway
-from booking_core.services import payments
+from booking_core.services.payments import server_side
 from booking_core.store import payments as payment_store
 from tests.integration.conftest import Call
 from tests.integration.test_payments import book, booking_status, card_payment
@@ -20,7 +20,7 @@ def test_a_payment_retried_with_its_key_after_failing_halfway_charges_once(
 ):
     # Given a payment whose card was charged at Stripe, after which our function failed
     booking = book(call)
-    real_settle = payments._settle_confirmed
+    real_settle = server_side._settle_confirmed
     failures = iter([ConnectionError("lost the answer")])
 
     def settle_once_failing(*args: Any, **kwargs: Any) -> str:
@@ -29,7 +29,7 @@ def test_a_payment_retried_with_its_key_after_failing_halfway_charges_once(
             raise failure
         return real_settle(*args, **kwargs)
 
-    monkeypatch.setattr(payments, "_settle_confirmed", settle_once_failing)
+    monkeypatch.setattr(server_side, "_settle_confirmed", settle_once_failing)
     key = {"Idempotency-Key": "pay-7f3c1a"}
     body = card_payment(37.50)
     first = call("pay_booking", path={"booking_id": booking["id"]}, body=body, headers=key)
