@@ -24,9 +24,10 @@ def handle_event(event: dict[str, Any], now: datetime) -> str:
     A signature proves that Stripe sent the event, not that it is about a payment of ours:
     the Connect endpoint receives every connected account's events, and anyone with a
     connected account can create a PaymentIntent whose metadata names any booking. So an
-    event acts only on a PaymentIntent we created (`_our_payment`), and only when it comes
-    from the account that PaymentIntent lives on (`_from_its_account`). Any other event is
-    acknowledged, so that Stripe stops sending it, and counted, with an alarm.
+    event acts only on a PaymentIntent we created (one we have a payment record of), and
+    only when it comes from the account that PaymentIntent lives on (`_from_its_account`).
+    Any other event is acknowledged, so that Stripe stops sending it, and counted, with an
+    alarm (WebhookUnknownIntent, WebhookAccountMismatch).
     """
     event_id, event_type = str(event.get("id", "")), str(event.get("type", ""))
     if event_type not in HANDLED_EVENTS or not event_id:

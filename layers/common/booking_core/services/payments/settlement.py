@@ -28,9 +28,10 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
     """A payment succeeded: pay its booking (with the confirmation emails), or, if the booking
     does not need it, refund it. Once per payment, whoever reports it and how often.
 
-    Paying checks that the booking can keep its time (`bookings.time_to_keep`): a payment that
-    completes after the hold ran out still pays it if its time is still free (even once the
-    sweep has marked it expired); otherwise it is refunded, and the payer is told why by email.
+    Paying checks that the booking can keep its time (`bookings.time_to_keep`): while its
+    hold is live it always can; a payment that completes after the hold ran out still pays it
+    if nothing has taken its time since (even once the sweep has marked it expired);
+    otherwise it is refunded, for a cause recorded with it, and the payer is told why by email.
     """
     time_taken = False
     for attempt in range(MAX_DECISIONS):
