@@ -201,22 +201,38 @@ def _back_up_each_table_once_per_transaction() -> None:
     models._table_backup = _table_backup  # type: ignore[attr-defined]
     namespace: dict[str, Any] = {}
     exec(compile(patched, models.__file__, "exec"), vars(models), namespace)  # noqa: S102
-    transact_write_items = namespace["transact_write_items"]
-    transact_write_items.backs_up_once = True
-    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    backed_up = namespace["transact_write_items"]
+
+    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        # A cancelled transaction leaves no stream records, as in DynamoDB, and the stream
+        # stays the same object, so readers positioned on it see the writes that come next
+        # (moto's rollback swapped in a copy of the stream that no reader was on).
+        names = {op.get("TableName") for item in transact_items for op in item.values()}
+        streams = {
+            name: (table.stream_shard, len(table.stream_shard.items))
+            for name, table in backend.tables.items()
+            if name in names and table.stream_shard is not None
+        }
+        try:
+            backed_up(backend, transact_items)
+        except Exception:
+            for name, (shard, length) in streams.items():
+                del shard.items[length:]
+                table = backend.tables[name]
+                table.stream_shard, shard.table = shard, table
+            raise
+
+    transact_write_items.backs_up_once = True  # type: ignore[attr-defined]
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
 
 
 def _table_backup(table: Any) -> Any:
-    """What a moto table rolls back to: a copy with its own items and its own list of stream
-    records, sharing everything that writes do not change (schema, indexes, settings)."""
+    """What a moto table rolls back to: a copy with its own items, sharing everything else
+    (schema, indexes, settings, the stream)."""
     from moto.dynamodb import models
 
-    backup = copy.copy(table)
+    backup = copy.copy(table)  # shares the stream, which a rollback trims (see above)
     backup.items = models.copy.deepcopy(table.items)  # through moto's `copy`, as before
-    if table.stream_shard is not None:
-        backup.stream_shard = copy.copy(table.stream_shard)
-        backup.stream_shard.items = list(table.stream_shard.items)
-        backup.stream_shard.table = backup
     return backup
 
 

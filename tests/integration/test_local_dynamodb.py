@@ -206,3 +206,36 @@ def test_a_snapshot_restores_the_items_and_trims_the_stream(
         StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
     )["ShardIterator"]
     assert streams.get_records(ShardIterator=iterator)["Records"] == []
+
+
+def test_a_cancelled_transaction_leaves_no_stream_records_and_the_stream_goes_on(
+    table: Table, dynamodb: EmbeddedDynamoDB, client: DynamoDBClient
+) -> None:
+    # Given a stream reader positioned at the end of the booking table's stream
+    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb.endpoint_url)
+    arn = client.describe_table(TableName=table.name)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")[
+        "ShardIterator"
+    ]
+    table.put_item(Item={"pk": "TAKEN", "sk": "SLOT"})
+    # When a transaction writes one item and is cancelled at its second, then an item is put
+    rolled_back = {"pk": {"S": "ROLLED"}, "sk": {"S": "BACK"}}
+    taken = {"pk": {"S": "TAKEN"}, "sk": {"S": "SLOT"}}
+    with pytest.raises(ClientError):
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table.name, "Item": rolled_back}},
+                {"Put": {"TableName": table.name, "Item": taken,
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+            ]
+        )  # fmt: skip
+    table.put_item(Item={"pk": "AFTER", "sk": "WARDS"})
+
+    # Then the reader sees the put before and the put after, and nothing of the transaction
+    keys = []
+    for _ in range(3):
+        page = streams.get_records(ShardIterator=iterator)
+        keys += [r["dynamodb"]["Keys"]["pk"]["S"] for r in page["Records"]]
+        iterator = page["NextShardIterator"]
+    assert keys == ["TAKEN", "AFTER"]

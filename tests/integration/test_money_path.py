@@ -813,3 +813,20 @@ def book_same_time(call: Call, token: str) -> Any:
             "end_datetime": venue_instant(day, "11:30").isoformat(),
         },
     )
+
+
+def test_an_automatic_refund_returns_what_is_left_after_a_refund_we_have_not_heard_of(
+    call: Call, invoke: Invoke, stripe_env: Any
+):
+    # Given a booking cancelled while its payment went through, and 10.00 of that payment
+    # refunded from Stripe's Dashboard, its charge.refunded not delivered yet
+    booking = book(call)
+    intent_id = checkout(call, booking["id"]).json["payment_intent_id"]
+    intent = confirm_with_card(stripe_env.emulator, intent_id)
+    assert call("cancel_booking", path={"booking_id": booking["id"]}).status == 200
+    refund_at_stripe(stripe_env.emulator, intent_id, 1000)
+    # When the success arrives, and the outbox refunds the payment nobody needs
+    deliver(invoke, stripe_event("payment_intent.succeeded", intent), stripe_env.webhook_secret)
+    run_outbox(invoke)
+    # Then the rest of the money went back, no more than was left
+    assert refunds_of(stripe_env.emulator, intent_id) == [1000, 2750]

@@ -146,11 +146,16 @@ def _refund(task: Task, now: datetime) -> None:
     from booking_core.services.payments import record_refund_best_effort
 
     intent_id = str(task.payload["intent_id"])
+    account = task.payload.get("stripe_account_id")
+    # Never more than is left on the charge: a refund made in Stripe's Dashboard that we have
+    # not heard of yet would make Stripe refuse the whole amount on every retry.
+    left = stripe_gateway.charged(intent_id, stripe_account=account).left
+    amount = min(int(task.payload["amount"]), left)
+    if amount <= 0:
+        logger.info("Nothing left to refund", extra={"task_id": task.id})
+        return
     refund = stripe_gateway.refund(
-        intent_id,
-        amount=int(task.payload["amount"]),
-        idempotency_key=f"task-{task.id}",
-        stripe_account=task.payload.get("stripe_account_id"),
+        intent_id, amount=amount, idempotency_key=f"task-{task.id}", stripe_account=account
     )
     logger.info("Refunded automatically", extra={"task_id": task.id, "refund": refund.id})
     record_refund_best_effort(intent_id, refund.amount, now)
