@@ -61,6 +61,7 @@ DemoLoader = Callable[[], Mapping[str, Any]]
 # may override, as `--parameter-overrides` would in AWS: e.g. high rate limits for fuzzing.
 OVERRIDABLE_VARIABLES = (
     "HOLD_MINUTES",
+    "MAX_LIVE_HOLDS",
     "RATE_LIMIT_REQUESTS",
     "RATE_LIMIT_ANONYMOUS_REQUESTS",
     "RATE_LIMIT_WINDOW_SECONDS",

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from local.process import StackProcess, child_environment, start_stack_process
-from local.stack import GOODBYE
+from local.stack import GOODBYE, parameter_overrides
 from local.template import REPO_ROOT
 
 
@@ -184,3 +184,12 @@ def _alive(pid: int) -> bool:
     # A child of ours that exited stays a zombie until reaped; it no longer runs.
     status = Path(f"/proc/{pid}/status")
     return not status.exists() or "zombie" not in status.read_text()
+
+
+def test_the_stacks_environment_may_raise_the_hold_cap_as_a_parameter_override() -> None:
+    # Given an environment that sets the hold cap, a rate limit and something else
+    environment = {"MAX_LIVE_HOLDS": "10", "RATE_LIMIT_REQUESTS": "500", "TABLE_NAME": "other"}
+    # When the stack reads its parameter overrides
+    overrides = parameter_overrides(environment)
+    # Then it takes the template parameters' variables, and nothing else
+    assert overrides == {"MAX_LIVE_HOLDS": "10", "RATE_LIMIT_REQUESTS": "500"}
