@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import requests
 
+from booking_core import clock
 from local.process import StackProcess
 from tests.e2e.stacks import running_stack
 from tests.integration.dates import at, local_day
@@ -121,8 +122,9 @@ class Callers:
 
 
 @pytest.fixture(scope="session")
-def callers(fuzz_stack: StackProcess) -> Callers:
+def callers(fuzz_stack: StackProcess, run_instant: datetime) -> Callers:
     """The demo tokens, a user the demo partner app has registered, and bookings of each."""
+    clock.travel(run_instant)  # the day below is counted from the run's instant, as the stack's
     demo = fuzz_stack.demo
     api = f"{fuzz_stack.base_url}/api/v1"
     client = demo["clients"][0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -9,7 +10,9 @@ import pytest
 from tests.integration.conftest import Call
 from tests.integration.dates import at, local_day
 
-DAY = local_day(12)
+# Any well-formed day: every case below is refused for its input, before any rule of time
+# (a day counted from the clock here would be counted at collection, from the wall clock).
+DAY = date(2030, 1, 15)
 GOOD = {"resource": 1, "start_datetime": at(DAY, "10:00"), "end_datetime": at(DAY, "11:00")}
 
 
