@@ -188,3 +188,19 @@ def via_mailgun(
     monkeypatch.setenv("MAILGUN_API_BASE", mailgun.base_url)
     get_settings.cache_clear()
     return mailgun
+
+
+@pytest.fixture
+def dynamodb_calls(demo: dict[str, Any]) -> Iterator[list[str]]:
+    """The names of the DynamoDB API calls the handlers make, in order."""
+    from booking_core.store import table as dynamo
+
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    events = dynamo.client().meta.events
+    events.register("before-call.dynamodb", record)
+    yield calls
+    events.unregister("before-call.dynamodb", record)

@@ -4,34 +4,18 @@ a booking's span, and the sizes of bodies, headers and query values."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from booking_core.store import catalogue
-from booking_core.store import table as dynamo
 from tests.integration.conftest import Call
 from tests.integration.dates import at, local_day
 
 
 def booking_body(start: str, end: str) -> dict[str, Any]:
     return {"resource": 1, "start_datetime": start, "end_datetime": end}
-
-
-@pytest.fixture
-def dynamodb_calls(demo: dict[str, Any]) -> Iterator[list[str]]:
-    """The names of the DynamoDB API calls the handlers make, in order."""
-    calls: list[str] = []
-
-    def record(model: Any, **_: Any) -> None:
-        calls.append(model.name)
-
-    events = dynamo.client().meta.events
-    events.register("before-call.dynamodb", record)
-    yield calls
-    events.unregister("before-call.dynamodb", record)
 
 
 def calls_of(call: Call, calls: list[str], body: dict[str, Any]) -> tuple[Any, list[str]]:

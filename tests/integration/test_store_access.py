@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,20 +15,6 @@ from booking_core.store import table as dynamo
 from booking_core.store.timestamps import parse_instant
 from tests.integration.conftest import Call
 from tests.integration.dates import at, local_day
-
-
-@pytest.fixture
-def dynamodb_calls(demo: dict[str, Any]) -> Iterator[list[str]]:
-    """The names of the DynamoDB API calls the store makes, in order."""
-    calls: list[str] = []
-
-    def record(model: Any, **_: Any) -> None:
-        calls.append(model.name)
-
-    events = dynamo.client().meta.events
-    events.register("before-call.dynamodb", record)
-    yield calls
-    events.unregister("before-call.dynamodb", record)
 
 
 def test_availability_for_one_day_and_for_31_days_takes_the_same_three_reads(
