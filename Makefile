@@ -5,6 +5,10 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < requirements/dev.lock | cut -d' ' -f1)
+# checkov has an environment of its own, inside .venv: it pins urllib3, packaging, networkx and
+# boto3 below what the project and cfn-lint use.
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cksum < requirements/checkov.lock | cut -d' ' -f1)
 # sam needs the venv's python3.13 on PATH to build the layer; no telemetry from CI or tests.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
@@ -23,11 +27,21 @@ help:
 	@echo "                (FUZZ_EXAMPLES=<n> per operation, default $(FUZZ_EXAMPLES); make test runs a short round)"
 	@echo "make lint | typecheck | validate | build | checkov | unit | integration | e2e | lock | clean"
 
-$(STAMP): requirements/dev.lock
+# A stamp's name carries its lock's checksum, so a changed lock makes a new stamp; a clone's
+# fresh file times alone do not rebuild an environment that is already right. Rebuilding the
+# project's environment leaves checkov's, which has its own stamp.
+$(STAMP):
 	@python=$$(scripts/find-python.sh) || exit 1; \
-	rm -rf $(VENV) && "$$python" -m venv $(VENV)
+	rm -rf $(filter-out $(CHECKOV_VENV),$(wildcard $(VENV)/* $(VENV)/.[!.]*)) && "$$python" -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
+	@touch $@
+
+$(CHECKOV_STAMP):
+	@python=$$(scripts/find-python.sh) || exit 1; \
+	rm -rf $(CHECKOV_VENV) && "$$python" -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements/checkov.lock
 	@touch $@
 
 setup: $(STAMP)
@@ -37,7 +51,9 @@ run: $(STAMP)
 
 # Both cores: the tests run in worker processes (pytest-xdist), each with its own emulators.
 PYTEST_WORKERS ?= auto
-test: lint typecheck validate build checkov
+# The checks run side by side (they are independent, and mostly wait on one core each).
+test: $(STAMP) $(CHECKOV_STAMP)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck validate build checkov
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # The suite under instants that have broken date arithmetic before: a weekend night, the eve
@@ -67,19 +83,8 @@ validate: $(STAMP)
 build: $(STAMP)
 	$(BIN)/sam build --parallel --cached
 
-# checkov has an environment of its own: it pins urllib3, packaging, networkx and boto3 below
-# what the project and cfn-lint use. A check that does not apply is skipped in template.yaml,
-# with the reason beside it; any other finding fails.
-CHECKOV_VENV := .local/checkov
-CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cksum < requirements/checkov.lock | cut -d' ' -f1)
-
-$(CHECKOV_STAMP): requirements/checkov.lock
-	@python=$$(scripts/find-python.sh) || exit 1; \
-	rm -rf $(CHECKOV_VENV) && "$$python" -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements/checkov.lock
-	@touch $@
-
+# A check that does not apply is skipped in template.yaml, with the reason beside it; any other
+# finding fails.
 checkov: $(CHECKOV_STAMP)
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --quiet --compact \
 	  --skip-download

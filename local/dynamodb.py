@@ -101,6 +101,14 @@ class EmbeddedDynamoDB:
         with self._app.lock:
             return {name: copy.deepcopy(table.items) for name, table in _moto_tables().items()}
 
+    def items(self, table_name: str) -> list[dict[str, Any]]:
+        """Every item of a table in DynamoDB's JSON (`{"pk": {"S": ...}}`), as a Scan with
+        strongly consistent reads returns them, in no order: read between two requests,
+        without paging through the server."""
+        with self._app.lock:
+            table = _moto_tables()[table_name]
+            return copy.deepcopy([item.to_json()["Attributes"] for item in table.all_items()])
+
     def restore(self, snapshot: TablesSnapshot) -> None:
         """Put the snapshot's items back into its tables, between two requests. Their streams
         are trimmed: a reader positioned before this sees nothing more of them, as after a

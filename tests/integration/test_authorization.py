@@ -269,23 +269,13 @@ def deactivated_user_token() -> str:
 _SAVED: dict[str, Any] = {}
 
 
-def _items(client: Any, name: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": name, "ConsistentRead": True}
-    while True:
-        page = client.scan(**kwargs)
-        items += page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 @pytest.fixture(name="table")
 def scene_tables(dynamodb: EmbeddedDynamoDB, empty_tables: TablesSnapshot) -> None:
     """conftest's `table` (empty tables) until the scene is built; then the scene's tables."""
     from booking_core.settings import get_settings
 
     dynamodb.restore(_SAVED.get("tables", empty_tables))
+    _SAVED["dynamodb"] = dynamodb  # what snapshot() reads
     get_settings.cache_clear()
 
 
@@ -666,8 +656,10 @@ def cases(*kinds: type) -> list[Any]:
 
 
 def snapshot() -> list[dict[str, Any]]:
-    """Every item of the booking table (not the rate-limit or idempotency tables), in order."""
-    items = _items(table.client(), table.table_name())
+    """Every item of the booking table (not the rate-limit or idempotency tables), in order:
+    read from the embedded DynamoDB directly, as a paged Scan would return them."""
+    embedded: EmbeddedDynamoDB = _SAVED["dynamodb"]
+    items = embedded.items(table.table_name())
     return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
 
 

@@ -42,8 +42,15 @@ SKIPPABLE_CHECKS = {
 }
 
 
+@cache
+def template() -> dict[str, Any]:
+    """template.yaml, read once: the tests only read it."""
+    document: dict[str, Any] = load_yaml()
+    return document
+
+
 def resources() -> dict[str, Any]:
-    found: dict[str, Any] = load_yaml()["Resources"]
+    found: dict[str, Any] = template()["Resources"]
     return found
 
 
@@ -294,7 +301,7 @@ def test_the_secrets_go_where_they_are_used():
 
 def test_no_secret_is_a_plain_environment_variable_or_parameter():
     # Given the template
-    document = load_yaml()
+    document = template()
     environments = [document["Globals"]["Function"]["Environment"]["Variables"]] + [
         properties.get("Environment", {}).get("Variables", {})
         for properties in functions().values()
