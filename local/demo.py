@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from booking_core import clock
-from booking_core.domain import WEEKDAYS, OpeningRange, Principal, PrincipalKind
+from booking_core.domain import WEEKDAYS, OpeningRange, Principal, PrincipalKind, VenueRole
 from booking_core.http.schemas import (
     BookingCreate,
     ClientResourceRegistration,
@@ -19,7 +19,7 @@ from booking_core.http.schemas import (
 )
 from booking_core.rules.model import PeakWindow, WeeklyWindow
 from booking_core.services import accounts, bookings, clients
-from booking_core.store import catalogue, table
+from booking_core.store import catalogue, staff, table
 from booking_core.store import clients as client_store
 
 DEMO_USERS = (
@@ -64,6 +64,13 @@ DEMO_ADMIN = {
     "email": "admin@example.com",
     "password": "admin-password",
     "token": "demo-admin-token-000000000000000000000000",
+}
+
+# The owner of the Munich venue: runs it through the operator API.
+DEMO_OWNER = {
+    "email": "owner@example.com",
+    "password": "owner-password",
+    "token": "demo-owner-token-000000000000000000000000",
 }
 
 WEEKDAY_HOURS = (time(7), time(22))
@@ -200,6 +207,20 @@ def _create_demo_data(now: datetime) -> dict[str, Any]:
     )
     accounts.grant_token(admin.id, DEMO_ADMIN["token"], kind=PrincipalKind.ADMIN)
 
+    owner = accounts.register_user(DEMO_OWNER["email"], DEMO_OWNER["password"], "Olga", "Owner")
+    accounts.grant_token(owner.id, DEMO_OWNER["token"])
+    table.put_item(
+        staff.member_item(
+            staff.Membership(
+                venue_id=berlin.id,
+                user_id=owner.id,
+                role=VenueRole.OWNER,
+                email=owner.email,
+                since=now,
+            )
+        )
+    )
+
     partner_apps = []
     for demo in DEMO_CLIENTS:
         client, _ = clients.create_client(
@@ -244,6 +265,7 @@ def _create_demo_data(now: datetime) -> dict[str, Any]:
     return {
         "users": users,
         "admin": {**DEMO_ADMIN, "id": admin.id},
+        "owner": {**DEMO_OWNER, "id": owner.id, "venue": berlin.id},
         "clients": partner_apps,
         "bookings": [
             {

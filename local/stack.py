@@ -295,6 +295,13 @@ def print_summary(summary: Mapping[str, Any], demo_file: Path, out: TextIO) -> N
     admin = summary.get("admin")
     if isinstance(admin, Mapping):
         print(f"Demo admin: {admin.get('email')}  token: {admin.get('token')}", file=out)
+    owner = summary.get("owner")
+    if isinstance(owner, Mapping):
+        print(
+            f"Demo venue owner (venue {owner.get('venue')}): {owner.get('email')}"
+            f"  token: {owner.get('token')}",
+            file=out,
+        )
     counts = [
         f"{len(summary[key])} {key}"
         for key in ("venues", "resources")

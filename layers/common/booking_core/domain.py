@@ -159,6 +159,42 @@ class User:
     role: str = "person"
 
 
+class VenueRole(StrEnum):
+    """A person's role at one venue: each role may do what the ones below it may."""
+
+    STAFF = "staff"  # sees bookings, books walk-ins, marks no-shows
+    MANAGER = "manager"  # and the catalogue, closures and any booking
+    OWNER = "owner"  # and staff, Stripe and the audit trail
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANKS[self]
+
+    def allows(self, needed: VenueRole) -> bool:
+        return self.rank >= needed.rank
+
+
+_ROLE_RANKS = {VenueRole.STAFF: 1, VenueRole.MANAGER: 2, VenueRole.OWNER: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """Someone acting on one venue: its staff with their role, or a platform admin (`role`
+    None: everything, at every venue)."""
+
+    principal: Principal
+    venue_id: int
+    role: VenueRole | None
+
+    @property
+    def user_id(self) -> str:
+        return self.principal.user_id
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is None
+
+
 class PrincipalKind(StrEnum):
     USER = "user"  # a person with their own token
     CLIENT = "client"  # a partner app's service account, acting for users it has mapped

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from booking_core.rules.errors import BookingRuleViolation
 
 __all__ = [
@@ -10,6 +12,7 @@ __all__ = [
     "BookingNotPayable",
     "BookingRuleViolation",
     "ClientUserNotFound",
+    "Conflict",
     "DomainError",
     "IdempotencyKeyReused",
     "IdempotentRequestInProgress",
@@ -24,6 +27,7 @@ __all__ = [
     "PaymentProviderUnavailable",
     "PaymentRejected",
     "PermissionDenied",
+    "PreconditionFailed",
     "RateLimited",
     "ServiceBusy",
     "Unauthenticated",
@@ -62,6 +66,25 @@ class Unauthenticated(DomainError):
 
 class PermissionDenied(DomainError):
     pass
+
+
+class PreconditionFailed(DomainError):
+    """412: the request's `If-Match` names a version that is no longer the stored one."""
+
+    def __init__(self, current_etag: str) -> None:
+        super().__init__("The resource was changed since you read it.")
+        self.current_etag = current_etag
+
+
+class Conflict(DomainError):
+    """409: the change would contradict what is stored; `extensions` say what (for example the
+    bookings a closure overlaps), as members of the problem document."""
+
+    def __init__(self, detail: str, *, slug: str = "conflict", **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.slug = slug
+        self.extensions = extensions
 
 
 class InvalidCredentials(DomainError):

@@ -3,8 +3,15 @@ token, the mapped user named by `X-User-External-ID` or `X-User-ID`."""
 
 from __future__ import annotations
 
-from booking_core.domain import MAX_EXTERNAL_ID_BYTES, Principal, PrincipalKind, fits_external_id
-from booking_core.errors import InvalidRequest, PermissionDenied, Unauthenticated
+from booking_core.domain import (
+    MAX_EXTERNAL_ID_BYTES,
+    Operator,
+    Principal,
+    PrincipalKind,
+    VenueRole,
+    fits_external_id,
+)
+from booking_core.errors import InvalidRequest, NotFound, PermissionDenied, Unauthenticated
 from booking_core.http.api import Request
 from booking_core.services.accounts import principal_for_token
 
@@ -41,6 +48,37 @@ def authenticate_admin(request: Request) -> Principal:
     if principal.kind != PrincipalKind.ADMIN:
         raise PermissionDenied
     return principal
+
+
+def authenticate_operator(request: Request, venue_id: int, at_least: VenueRole) -> Operator:
+    """Someone who may act on `venue_id` with at least the role `at_least`: its staff, or a
+    platform admin (who may do everything, at every venue).
+
+    - no token, or a bad one: 401;
+    - a partner app's token, or a person who is staff nowhere: 403, as for any route that is
+      not theirs;
+    - staff of other venues only: 404, exactly as for a venue that does not exist, so that
+      nobody learns what another venue has;
+    - staff of this venue whose role is below `at_least`: 403.
+    The venue itself must exist (404 otherwise), for admins too.
+    """
+    from booking_core.store import catalogue, staff
+
+    principal = authenticate(request)
+    if principal.kind == PrincipalKind.ADMIN:
+        if catalogue.get_venue(venue_id) is None:
+            raise NotFound
+        return Operator(principal=principal, venue_id=venue_id, role=None)
+    if principal.kind != PrincipalKind.USER:
+        raise PermissionDenied
+    role = staff.role_at(venue_id, principal.user_id)
+    if role is None:
+        if staff.venues_of(principal.user_id):
+            raise NotFound
+        raise PermissionDenied
+    if not role.allows(at_least):
+        raise PermissionDenied
+    return Operator(principal=principal, venue_id=venue_id, role=role)
 
 
 def optional_user(request: Request) -> Principal | None:

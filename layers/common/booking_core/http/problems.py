@@ -16,6 +16,7 @@ from booking_core.errors import (
     BookingNotPayable,
     BookingRuleViolation,
     ClientUserNotFound,
+    Conflict,
     IdempotencyKeyReused,
     IdempotentRequestInProgress,
     InvalidCredentials,
@@ -29,6 +30,7 @@ from booking_core.errors import (
     PaymentProviderUnavailable,
     PaymentRejected,
     PermissionDenied,
+    PreconditionFailed,
     RateLimited,
     ServiceBusy,
     Unauthenticated,
@@ -141,6 +143,24 @@ def problem_for(error: Exception) -> Problem:
         case ClientUserNotFound():
             return Problem(
                 400, "client-user-not-found", "Bad Request", error.message, {"error": error.message}
+            )
+        case PreconditionFailed():
+            message = str(error)
+            return Problem(
+                412,
+                "precondition-failed",
+                "Precondition Failed",
+                message,
+                {"detail": message},
+                headers={"ETag": error.current_etag},
+            )
+        case Conflict():
+            return Problem(
+                409,
+                error.slug,
+                "Conflict",
+                error.detail,
+                {"detail": error.detail, **error.extensions},
             )
         case NotFound():
             return Problem(404, "not-found", "Not Found", "Not found.")
