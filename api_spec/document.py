@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
 from api_spec import responses
-from api_spec.operations import OPERATIONS, PRINCIPALS, Access, Operation
+from api_spec.operations import OPERATIONS, OPERATOR_ACCESS, PRINCIPALS, Access, Operation
 from booking_core.http import schemas
 from booking_core.http.api import MAX_BODY_BYTES
 from local.template import REPO_ROOT, Route, load_template
@@ -369,6 +369,8 @@ def _error_statuses(operation: Operation) -> list[int]:
         statuses.add(401)
     if operation.access in (Access.CLIENT, Access.ADMIN):
         statuses.add(403)
+    if operation.access in OPERATOR_ACCESS:
+        statuses.update((400, 401, 403, 404))
     if _PATH_PARAMETER.search(operation.path) or operation.paginated:
         statuses.add(404)
     if operation.idempotent:

@@ -26,6 +26,15 @@ class Access(StrEnum):
     CLIENT = "client"  # a partner app's token
     ADMIN = "admin"  # platform staff
     STRIPE = "stripe"  # Stripe's signed webhook, no token
+    # Operators of the venue in the path (or of the object's venue), with at least this role;
+    # a platform admin may too. Staff of other venues get 404, a lower role 403.
+    VENUE_STAFF = "venue-staff"
+    VENUE_MANAGER = "venue-manager"
+    VENUE_OWNER = "venue-owner"
+
+
+# The operator accesses: a 403 for a role below the route's, a 404 for another venue's staff.
+OPERATOR_ACCESS = frozenset({Access.VENUE_STAFF, Access.VENUE_MANAGER, Access.VENUE_OWNER})
 
 
 PRINCIPALS: dict[Access, tuple[str, ...]] = {
@@ -35,6 +44,9 @@ PRINCIPALS: dict[Access, tuple[str, ...]] = {
     Access.CLIENT: ("client",),
     Access.ADMIN: ("admin",),
     Access.STRIPE: ("stripe",),
+    Access.VENUE_STAFF: ("venue owner", "venue manager", "venue staff", "admin"),
+    Access.VENUE_MANAGER: ("venue owner", "venue manager", "admin"),
+    Access.VENUE_OWNER: ("venue owner", "admin"),
 }
 
 
