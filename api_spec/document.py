@@ -37,6 +37,8 @@ PATH_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
     "venue_id": (_INTEGER_ID, "The venue's id."),
     "resource_id": (_INTEGER_ID, "The resource's id."),
     "booking_id": ({"type": "string", "format": "uuid"}, "The booking's id (a UUID)."),
+    "closure_id": ({"type": "string", "format": "uuid"}, "The closure's id (a UUID)."),
+    "user_id": ({"type": "string", "format": "uuid"}, "The staff member's user id (a UUID)."),
     "period": (
         {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "examples": ["2026-10"]},
         "A month, YYYY-MM (UTC).",
@@ -49,6 +51,7 @@ _ERROR_RESPONSES = {
     403: "Forbidden",
     404: "NotFound",
     409: "Conflict",
+    412: "PreconditionFailed",
     429: "TooManyRequests",
     503: "ServiceUnavailable",
 }
@@ -60,7 +63,14 @@ _STATUS_DESCRIPTIONS = {
     401: "Missing or invalid token (`WWW-Authenticate: Token`).",
     403: "The token's principal may not call this operation.",
     404: "Not found (or not the caller's to see).",
-    409: "Another request for the same thing is still being processed; retry after a moment.",
+    409: (
+        "The change contradicts what is stored (`detail` says how), or another request for the "
+        "same thing is still being processed (retry after a moment)."
+    ),
+    412: (
+        "`If-Match` names another version than the stored one: somebody changed it since you "
+        "read it. `ETag` is the current version; read it again and reapply your change."
+    ),
     429: "Rate limited: retry after `Retry-After` seconds.",
     503: "Busy, or a service we depend on is unavailable; nothing was changed. Retry later.",
 }
@@ -203,6 +213,12 @@ def _project_version() -> str:
 # ---- schemas ------------------------------------------------------------------------------
 
 
+def _request_models() -> list[type[BaseModel]]:
+    """The bodies listed above, and any other an operation takes (in the order first met)."""
+    bodies = [operation.body for operation in OPERATIONS if operation.body is not None]
+    return list(dict.fromkeys((*_REQUEST_MODELS, *bodies)))
+
+
 def _response_models() -> list[type[BaseModel]]:
     models: set[type[BaseModel]] = {responses.Problem}
     for operation in OPERATIONS:
@@ -213,7 +229,7 @@ def _response_models() -> list[type[BaseModel]]:
 def _component_schemas() -> dict[str, Any]:
     # Validation mode for answers too: they are described as a client receives them.
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
-        (model, "validation") for model in (*_REQUEST_MODELS, *_response_models())
+        (model, "validation") for model in (*_request_models(), *_response_models())
     ]
     _, document = models_json_schema(
         models,
@@ -328,6 +344,8 @@ def _parameters(operation: Operation, components: dict[str, Any]) -> list[dict[s
         parameters += [_parameter_ref("XUserExternalId"), _parameter_ref("XUserId")]
     if operation.idempotent:
         parameters.append(_parameter_ref("IdempotencyKey"))
+    if operation.if_match:
+        parameters.append(_parameter_ref("IfMatch"))
     if operation.access == Access.STRIPE:
         parameters.append(_parameter_ref("StripeSignature"))
     return parameters
@@ -375,6 +393,8 @@ def _error_statuses(operation: Operation) -> list[int]:
         statuses.add(404)
     if operation.idempotent:
         statuses.add(409)
+    if operation.if_match:
+        statuses.add(412)
     if operation.access not in UNLIMITED:
         statuses.add(429)
     return sorted(statuses)
@@ -392,6 +412,15 @@ def _responses(operation: Operation) -> dict[str, Any]:
         headers = {"RateLimit": _header_ref("RateLimit")} if limited else {}
         if success.media_type == "text/csv":
             headers["Content-Disposition"] = _header_ref("ContentDisposition")
+        if success.status == 204:
+            answers["204"] = {"description": success.description, "headers": headers}
+            continue
+        if str(success.status) in answers:  # the same status in another media type (Accept)
+            answers[str(success.status)]["content"][success.media_type] = {"schema": schema}
+            if "Content-Disposition" in headers:  # only the CSV form has it
+                headers["Content-Disposition"] = _header_ref("ContentDispositionOfCsv")
+            answers[str(success.status)].setdefault("headers", {}).update(headers)
+            continue
         answers[str(success.status)] = _response(
             success.description, success.media_type, schema, headers
         )
@@ -412,6 +441,8 @@ def _error_response(status: int, *, limited: bool) -> dict[str, Any]:
         headers["Retry-After"] = _header_ref("RetryAfterOptional")
     elif status == 401:
         headers["WWW-Authenticate"] = _header_ref("WWWAuthenticate")
+    elif status == 412:
+        headers["ETag"] = _header_ref("ETag")
     problem = {"$ref": SCHEMA_REF.format(model="Problem")}
     return _response(_STATUS_DESCRIPTIONS[status], PROBLEM_JSON, problem, headers)
 
@@ -466,9 +497,19 @@ _HEADERS: dict[str, Any] = {
         "required": True,
         "schema": {"type": "string", "const": "Token"},
     },
+    "ETag": {
+        "description": "The object's current version, for `If-Match`.",
+        "required": True,
+        "schema": {"type": "string", "pattern": '^"[0-9]+"$', "examples": ['"3"']},
+    },
     "ContentDisposition": {
         "description": "An attachment named `commissions-<YYYY-MM>.csv`.",
         "required": True,
+        "schema": {"type": "string"},
+    },
+    "ContentDispositionOfCsv": {
+        "description": "With `Accept: text/csv`: the CSV as an attachment, named for its range.",
+        "required": False,
         "schema": {"type": "string"},
     },
 }
@@ -493,6 +534,17 @@ _HEADER_PARAMETERS: dict[str, Any] = {
         "description": (
             "With a client's token: our id (a UUID) of the user it acts for, instead of "
             "`X-User-External-ID` (which wins if both are sent). Ignored with a user's token."
+        ),
+        "schema": {"type": "string"},
+    },
+    "IfMatch": {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": (
+            'The `ETag` you read (`"3"`): the change applies only if the object is still at '
+            "that version, else 412. Without it, the change applies to the current version "
+            "(it sets only the fields it names)."
         ),
         "schema": {"type": "string"},
     },

@@ -15,6 +15,12 @@ from pydantic import BaseModel
 
 from api_spec import responses
 from booking_core.http import schemas
+from booking_core.models import closures as closure_models
+from booking_core.models import resources as resource_models
+from booking_core.models import staff
+from booking_core.models import stripe_connect as stripe_connect_models
+from booking_core.models import venue_bookings as venue_booking_models
+from booking_core.models import venues as venue_models
 
 
 class Access(StrEnum):
@@ -76,6 +82,8 @@ class Operation:
     statuses: frozenset[int] = frozenset()
     # Takes an optional Idempotency-Key header.
     idempotent: bool = False
+    # Changes a versioned object: takes an optional If-Match header (412 when stale).
+    if_match: bool = False
     paginated: bool = False
 
     @property
@@ -121,6 +129,158 @@ OPERATIONS: tuple[Operation, ...] = (
         "venues",
         Access.ANYONE,
         (Success(200, "The venue.", responses.VenueDetail),),
+        description="`ETag` names its version, for the `If-Match` of a change.",
+    ),
+    Operation(
+        "POST",
+        "/api/v1/venues",
+        "createVenue",
+        "Create a venue and name its first owner",
+        "venues",
+        Access.ADMIN,
+        (Success(201, "The new venue, at version 1.", responses.VenueView),),
+        description=(
+            "Platform admins only. `owner_email` names an existing person's account (400 when "
+            "there is none); it becomes the venue's owner. The slug is made from the name when "
+            "left out; one another venue has is a 400."
+        ),
+        body=venue_models.VenueCreate,
+        statuses=frozenset({503}),
+        idempotent=True,
+    ),
+    Operation(
+        "PATCH",
+        "/api/v1/venues/{venue_id}",
+        "updateVenue",
+        "Change a venue's details, opening hours, special days or cancellation terms",
+        "venues",
+        Access.VENUE_MANAGER,
+        (Success(200, "The venue as changed, with its new version.", responses.VenueView),),
+        description=(
+            "By an owner or manager of the venue. Only the fields named change; "
+            "`opening_hours` replaces the weekdays it names, `special_days` the whole list "
+            "(a special day in the past may be kept or removed, not added: 400). The venue's "
+            "resources take the new timezone, terms, name, address and special days in the "
+            "same write; bookings already made keep their terms. 409: a timezone change while "
+            "bookings have not ended (`future_bookings` counts them), or opening hours that "
+            "would leave resources' weekly windows outside them (`windows`)."
+        ),
+        body=venue_models.VenueUpdate,
+        statuses=frozenset({409, 503}),
+        if_match=True,
+    ),
+    Operation(
+        "GET",
+        "/api/v1/venues/{venue_id}/audit",
+        "getVenueAudit",
+        "The venue's audit trail, newest first",
+        "venues",
+        Access.VENUE_OWNER,
+        (Success(200, "Who changed what and when, paginated.", responses.AuditPage),),
+        description="Owners of the venue (and platform admins). Entries cannot be changed. "
+        + _PAGE_NOTE,
+        query=schemas.Page,
+        paginated=True,
+    ),
+    Operation(
+        "GET",
+        "/api/v1/venues/{venue_id}/staff",
+        "listVenueStaff",
+        "List the venue's staff and pending invitations",
+        "venues",
+        Access.VENUE_OWNER,
+        (Success(200, "Members (owners first), then invitations, paginated.", staff.StaffPage),),
+        description=_PAGE_NOTE,
+        query=schemas.Page,
+        paginated=True,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/venues/{venue_id}/staff",
+        "inviteVenueStaff",
+        "Invite someone to the venue's staff by email",
+        "venues",
+        Access.VENUE_OWNER,
+        (
+            Success(
+                201,
+                "A new member (an account with the email exists: an email tells them), or a new "
+                "invitation (an email says how to accept it).",
+                staff.StaffEntry,
+            ),
+            Success(
+                200, "The same invitation was pending already: nothing changed.", staff.StaffEntry
+            ),
+        ),
+        description=(
+            "An invitation waits 14 days for an account with its email, which then joins the "
+            "staff at once; inviting the email again with another role renews it. Someone who is "
+            "staff already: 409."
+        ),
+        body=staff.StaffInvitationRequest,
+        statuses=frozenset({409, 503}),
+        idempotent=True,
+    ),
+    Operation(
+        "PATCH",
+        "/api/v1/venues/{venue_id}/staff/{user_id}",
+        "changeVenueStaffRole",
+        "Give a member of the venue's staff another role",
+        "venues",
+        Access.VENUE_OWNER,
+        (Success(200, "The member, in the new role.", staff.StaffEntry),),
+        description="Demoting the venue's last owner: 409. A user who is not a member: 404.",
+        body=staff.StaffRoleChange,
+        statuses=frozenset({409, 503}),
+    ),
+    Operation(
+        "DELETE",
+        "/api/v1/venues/{venue_id}/staff/{user_id}",
+        "removeVenueStaff",
+        "Take a member off the venue's staff",
+        "venues",
+        Access.VENUE_OWNER,
+        (Success(204, "Removed: their next request is refused."),),
+        description="Removing the venue's last owner: 409. A user who is not a member: 404.",
+        statuses=frozenset({409, 503}),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/venues/{venue_id}/closures",
+        "listVenueClosures",
+        "List the closures of the venue's resources",
+        "venues",
+        Access.VENUE_MANAGER,
+        (Success(200, "Closures by start, then resource, paginated.", closure_models.ClosurePage),),
+        description=(
+            "The closures of every resource of the venue that have not ended "
+            "(`include_past=true`: all of them). " + _PAGE_NOTE
+        ),
+        query=closure_models.ClosureQuery,
+        paginated=True,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/venues/{venue_id}/closures",
+        "createVenueClosure",
+        "Close every resource of the venue for a time",
+        "venues",
+        Access.VENUE_MANAGER,
+        (
+            Success(
+                201,
+                "One closure per resource, sharing `group_id`, and the bookings they cancelled.",
+                closure_models.VenueClosureCreated,
+            ),
+        ),
+        description=(
+            "As closing each resource (`POST /api/v1/resources/{resource_id}/closures/`), all "
+            "or none: a booking in the way of any resource refuses them all (409), unless "
+            "`cancel_bookings: true`. A venue without resources: 400."
+        ),
+        body=closure_models.ClosureCreate,
+        statuses=frozenset({409, 503}),
+        idempotent=True,
     ),
     Operation(
         "GET",
@@ -142,6 +302,104 @@ OPERATIONS: tuple[Operation, ...] = (
         "resources",
         Access.ANYONE,
         (Success(200, "The resource.", responses.Resource),),
+        description="`ETag` names its version, for the `If-Match` of a change.",
+    ),
+    Operation(
+        "POST",
+        "/api/v1/resources",
+        "createResource",
+        "Add a resource (court) to a venue",
+        "resources",
+        Access.VENUE_MANAGER,
+        (
+            Success(
+                201,
+                "The new resource, with everything set and its version.",
+                responses.ResourceDetail,
+            ),
+        ),
+        description=(
+            "By an owner or manager of the venue named in `venue` (another venue's staff, or a "
+            "venue that does not exist: 404). The timezone, cancellation terms and the venue's "
+            "name and address are the venue's. Checked so that the booking rules stay sound, "
+            "each a 400 naming the field: the interval divides 60, or is whole hours dividing "
+            "a day; durations are multiples of it, minimum <= maximum; windows and peak windows "
+            "lie on its grid, inside the venue's opening hours, and do not overlap."
+        ),
+        body=resource_models.ResourceCreate,
+        statuses=frozenset({503}),
+        idempotent=True,
+    ),
+    Operation(
+        "PATCH",
+        "/api/v1/resources/{resource_id}",
+        "updateResource",
+        "Change or deactivate a resource",
+        "resources",
+        Access.VENUE_MANAGER,
+        (Success(200, "The resource as changed, with its new version.", responses.ResourceDetail),),
+        description=(
+            "By an owner or manager of its venue. Only the fields named change, checked as on "
+            "creation. Existing bookings keep their time and price. Deactivating "
+            '(`"is_active": false`) a resource with future bookings needs `future_bookings`: '
+            '`"keep"`, or `"cancel"` (each refunded in full, with an email); without it, 409 '
+            "listing them in `bookings`."
+        ),
+        body=resource_models.ResourceUpdate,
+        statuses=frozenset({409, 503}),
+        if_match=True,
+    ),
+    Operation(
+        "GET",
+        "/api/v1/resources/{resource_id}/closures",
+        "listResourceClosures",
+        "List a resource's closures",
+        "resources",
+        Access.VENUE_MANAGER,
+        (Success(200, "Closures by start, paginated.", closure_models.ClosurePage),),
+        description=(
+            "By an owner or manager of its venue: the closures that have not ended "
+            "(`include_past=true`: all of them). " + _PAGE_NOTE
+        ),
+        query=closure_models.ClosureQuery,
+        paginated=True,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/resources/{resource_id}/closures",
+        "createResourceClosure",
+        "Close a resource for a time (maintenance, a tournament)",
+        "resources",
+        Access.VENUE_MANAGER,
+        (
+            Success(
+                201, "The closure, and the bookings it cancelled.", closure_models.ClosureCreated
+            ),
+        ),
+        description=(
+            "By an owner or manager of its venue. A closure is at most 31 days long and must end "
+            "in the future. It may not overlap a live booking (pending, confirmed, paid), nor "
+            "leave free time beside one shorter than the minimum booking: 409 listing them in "
+            "`bookings` (`conflict`: `overlaps` or `leaves_gap`), type `closure-overlaps-bookings` "
+            "or `closure-leaves-gap`. With `cancel_bookings: true` the bookings it overlaps are "
+            "cancelled (refunded in full, each person emailed why) and it is made; bookings it "
+            "only leaves a short gap beside are kept. A closure and a booking racing for the same "
+            "or neighbouring time: exactly one is made."
+        ),
+        body=closure_models.ClosureCreate,
+        statuses=frozenset({409, 503}),
+        idempotent=True,
+    ),
+    Operation(
+        "DELETE",
+        "/api/v1/resources/{resource_id}/closures/{closure_id}",
+        "deleteResourceClosure",
+        "Take a closure away: its time is bookable again",
+        "resources",
+        Access.VENUE_MANAGER,
+        (Success(204, "Deleted."),),
+        description="By an owner or manager of its venue; one closure of a venue-wide closing.",
+        statuses=frozenset({503}),
     ),
     Operation(
         "GET",
@@ -234,6 +492,84 @@ OPERATIONS: tuple[Operation, ...] = (
         idempotent=True,
     ),
     Operation(
+        "GET",
+        "/api/v1/venues/{venue_id}/bookings",
+        "listVenueBookings",
+        "The venue's bookings of some days, with who booked them (JSON or CSV)",
+        "venue bookings",
+        Access.VENUE_STAFF,
+        (
+            Success(200, "Bookings by start, paginated.", venue_booking_models.VenueBookingPage),
+            Success(
+                200,
+                "With `Accept: text/csv`: every booking of the range (no pages), a header line "
+                "and one row per booking with the JSON row's members as columns. A cell that "
+                "starts with = + - or @ has a leading apostrophe.",
+                media_type="text/csv",
+            ),
+        ),
+        description=(
+            "Bookings whose start falls on `start_date`..`end_date` (venue-local, both "
+            "included; today when not given; at most 92 days), of one `resource` and in one "
+            "`status` if given. Each row says who booked: the person (name, email), the partner "
+            "app it came through, or the walk-in customer staff took down; whether it was paid "
+            "online, and the amounts. " + _PAGE_NOTE
+        ),
+        query=venue_booking_models.VenueBookingQuery,
+        paginated=True,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/venues/{venue_id}/bookings",
+        "createVenueBooking",
+        "Book for a walk-in or phone customer (confirmed, paid at the venue)",
+        "venue bookings",
+        Access.VENUE_STAFF,
+        (Success(201, "The booking, confirmed.", venue_booking_models.VenueBooking),),
+        description=(
+            "The time is checked as for any booking (alignment, durations, opening hours, "
+            "horizon, the gap rule, other bookings and closures), except the resource's "
+            "minimum notice. No hold and no payment: the customer pays at the venue. With an "
+            "`email`, the customer gets the confirmation email."
+        ),
+        body=venue_booking_models.WalkInBookingCreate,
+        statuses=frozenset({503}),
+        idempotent=True,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/venues/{venue_id}/bookings/{booking_id}/cancel",
+        "cancelVenueBooking",
+        "The venue cancels one of its bookings, refunded in full",
+        "venue bookings",
+        Access.VENUE_MANAGER,
+        (Success(200, "The cancelled (or refunded) booking.", venue_booking_models.VenueBooking),),
+        description=(
+            "Whatever the cancellation policy and deadline: the time is free at once, a paid "
+            "booking is refunded what is left of its charge (its partner commission is "
+            "reversed), and the person is emailed `reason`. A booking of another venue is a "
+            "404; one no longer active, a 400."
+        ),
+        body=venue_booking_models.VenueCancelRequest,
+        statuses=frozenset({503}),
+        idempotent=True,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/bookings/{booking_id}/no-show",
+        "markNoShow",
+        "Mark a past booking of the venue a no-show",
+        "venue bookings",
+        Access.VENUE_STAFF,
+        (Success(200, "The booking, now `no_show`.", venue_booking_models.VenueBooking),),
+        description=(
+            "For staff of the booking's venue. The booking must have ended and be confirmed "
+            "or paid (a 400 says why otherwise). Nothing is refunded."
+        ),
+        statuses=frozenset({503}),
+        idempotent=True,
+    ),
+    Operation(
         "POST",
         "/api/v1/bookings/{booking_id}/create-payment-intent",
         "createPaymentIntent",
@@ -258,6 +594,37 @@ OPERATIONS: tuple[Operation, ...] = (
         + " `amount` must be the booking's total and `currency` its currency. A declined card"
         " is a 400 with Stripe's message; another payment of the booking under way is a 409.",
         body=schemas.PaymentRequest,
+        statuses=frozenset({409, 503}),
+        idempotent=True,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/venues/{venue_id}/stripe/onboarding",
+        "startStripeOnboarding",
+        "Connect the venue's Stripe account: a link to Stripe's onboarding form",
+        "venues",
+        Access.VENUE_OWNER,
+        (
+            Success(
+                201,
+                "The venue's connected account was created, and a link to fill it in.",
+                stripe_connect_models.OnboardingLinkAnswer,
+            ),
+            Success(
+                200,
+                "The venue had its account already: a fresh link to it.",
+                stripe_connect_models.OnboardingLinkAnswer,
+            ),
+        ),
+        description=(
+            "The venue gets one Stripe account (Standard), however many requests ask at once; "
+            "payments for its bookings are then charged on it. Until Stripe reports it can take "
+            "charges (its `account.updated` webhook), the venue takes no online payments: its "
+            "bookings are refused, or confirmed to be paid at the venue if it accepts that. The "
+            "link works once and expires in minutes (`expires_at`); Stripe sends the owner to "
+            "`refresh_url` for a new one. A venue whose country is not a two-letter code: 409."
+        ),
+        body=stripe_connect_models.OnboardingRequest,
         statuses=frozenset({409, 503}),
         idempotent=True,
     ),

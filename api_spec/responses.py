@@ -43,6 +43,35 @@ class FieldErrorPointer(_Answer):
     detail: str
 
 
+class ConflictingBooking(_Answer):
+    """A live booking that stands in the way of a change."""
+
+    id: str
+    reference_code: str
+    start_datetime: datetime
+    end_datetime: datetime
+    status: BookingStatus
+    # A closure's 409 says more: whose booking it is, and how the closure would break it.
+    resource: int | SkipJsonSchema[None] = Field(
+        None, description="A closure refused: the booking's resource."
+    )
+    conflict: Literal["overlaps", "leaves_gap"] | SkipJsonSchema[None] = Field(
+        None,
+        description="A closure refused: it overlaps the booking, or would leave free time "
+        "beside it shorter than the minimum booking.",
+    )
+
+
+class WindowOutsideHours(_Answer):
+    """A resource's weekly window that a venue's new opening hours would leave outside them."""
+
+    resource: int
+    resource_name: str
+    weekday: str = Field(examples=["monday"])
+    opens: str = Field(examples=["07:00"])
+    closes: str = Field(examples=["22:00"])
+
+
 class Problem(BaseModel):
     """An error, as `application/problem+json` (RFC 9457), with the seed API's own members.
 
@@ -70,6 +99,18 @@ class Problem(BaseModel):
         None, description="The seed's sentence for client-API and payment errors."
     )
     errors: list[FieldErrorPointer] | SkipJsonSchema[None] = None
+    bookings: list[ConflictingBooking] | SkipJsonSchema[None] = Field(
+        None,
+        description="A 409 over live bookings (deactivating a resource, a closure): which ones.",
+    )
+    future_bookings: int | SkipJsonSchema[None] = Field(
+        None, description="A venue's timezone change refused (409): its bookings not yet over."
+    )
+    windows: list[WindowOutsideHours] | SkipJsonSchema[None] = Field(
+        None,
+        description="A venue's opening hours refused (409): the resources' weekly windows they "
+        "would leave outside.",
+    )
 
 
 # ---- auth, venues, resources --------------------------------------------------------------
@@ -114,13 +155,64 @@ class OpeningHours(_Answer):
     sunday: OpeningDay
 
 
+class CancellationTerms(_Answer):
+    """The cancellation policy in numbers; a booking keeps the terms it was made under."""
+
+    deadline_hours: int = Field(description="Cancelling closes this long before the start.")
+    free_hours: int = Field(
+        description="A paid booking cancelled at least this long before its start is refunded "
+        "in full."
+    )
+    late_refund_percent: int = Field(description="The share refunded when cancelled later.")
+
+
+class SpecialDay(_Answer):
+    """A dated exception to the weekly hours: closed, or open only in `ranges` (each resource's
+    weekly windows are cut to them)."""
+
+    date: date
+    closed: bool
+    ranges: list[OpeningRange]
+    label: str
+
+
 class VenueDetail(Venue):
     phone: str
     email: str
     opening_hours: OpeningHours
     cancellation_policy: str
+    cancellation_terms: CancellationTerms
     min_advance_booking_hours: int
     max_advance_booking_days: int
+    special_days: list[SpecialDay] = Field(description="By date.")
+
+
+class VenueView(VenueDetail):
+    """A venue as its operators see it after creating or changing it."""
+
+    version: int = Field(ge=1, description="Its version: the number in its `ETag`.")
+
+
+class AuditActor(_Answer):
+    user_id: str
+    role: str = Field(
+        description="The venue role the change was made with (`owner`, `manager`, `staff`), "
+        "or `admin` for platform staff.",
+        examples=["manager"],
+    )
+
+
+class AuditEntry(_Answer):
+    """One change at a venue: who made it, when, and the values before and after (only those
+    that changed; `before` is null for something created, `after` for something deleted)."""
+
+    id: str
+    at: Timestamp
+    actor: AuditActor
+    action: str = Field(examples=["venue.updated"])
+    target: str = Field(examples=["venue:1"], description="What changed, `<kind>:<id>`.")
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
 
 
 class Resource(_Answer):
@@ -141,6 +233,39 @@ class Resource(_Answer):
     max_booking_duration_minutes: int = Field(description=_LONGEST_BOOKING)
     prevent_unbookable_gaps: bool
     description: str
+
+
+class ResourceWeeklyWindow(_Answer):
+    """A weekly opening window, venue-local, with its hourly price."""
+
+    weekday: int = Field(ge=0, le=6, description="0 is Monday, 6 Sunday.")
+    opens: str = Field(pattern=r"^[0-9]{2}:[0-9]{2}$", examples=["08:00"])
+    closes: str = Field(
+        pattern=r"^[0-9]{2}:[0-9]{2}$",
+        examples=["22:00"],
+        description='"00:00" closes at midnight at the end of the day.',
+    )
+    price_per_hour: Money
+    label: str
+
+
+class ResourcePeakWindow(_Answer):
+    """Hours whose price overrides the opening window's, on some weekdays."""
+
+    weekdays: list[int]
+    starts: str = Field(pattern=r"^[0-9]{2}:[0-9]{2}$", examples=["17:00"])
+    ends: str = Field(pattern=r"^[0-9]{2}:[0-9]{2}$", examples=["20:00"])
+    price_per_hour: Money
+
+
+class ResourceDetail(Resource):
+    """A resource as its venue's operators see it: all they set, and its version."""
+
+    min_advance_booking_minutes: int
+    max_advance_booking_days: int
+    weekly_windows: list[ResourceWeeklyWindow]
+    peak_windows: list[ResourcePeakWindow]
+    version: int = Field(ge=1, description='Its ETag\'s number: `"<version>"`.')
 
 
 # ---- availability -------------------------------------------------------------------------
@@ -245,6 +370,10 @@ class _Paginated(_Answer):
 
 class BookingPage(_Paginated):
     results: list[Booking]
+
+
+class AuditPage(_Paginated):
+    results: list[AuditEntry]
 
 
 class VenuePage(_Paginated):

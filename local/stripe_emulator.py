@@ -16,6 +16,12 @@ As Stripe does, an object belongs to the account whose request created it (the p
 connected account named by `Stripe-Account`): from any other account it does not exist. Refunds
 never exceed what is left on the charge, and a PaymentIntent refuses what its status forbids.
 
+Connect accounts (`POST /v1/accounts`, `GET /v1/accounts/{id}`) start unable to take charges;
+an Account Link (`POST /v1/account_links`) leads to a local onboarding page, which finishes
+onboarding as Stripe's hosted form would (and so does `emulator.finish_onboarding(account_id)`,
+`POST /_config/accounts/{id}/onboard`): charges and payouts enabled, and a signed
+`account.updated` sent with the account's id as its `account`.
+
 localstripe keeps its objects and webhook endpoints in module-level state, so the emulators of
 one process share them: `reset()` empties them for all.
 """
@@ -109,6 +115,17 @@ class StripeEmulator:
             pass
         self._webhook_ids.add(webhook_id)
 
+    def finish_onboarding(self, account_id: str) -> None:
+        """Complete a connected account's onboarding, as its owner filling in Stripe's form
+        would: it can take charges, and `account.updated` is sent."""
+        request = urllib.request.Request(  # noqa: S310 - the emulator's own http URL
+            f"{self.base_url}/_config/accounts/{urllib.parse.quote(account_id, safe='')}/onboard",
+            data=b"",
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+            pass
+
     def reset(self) -> None:
         """Forget every object, webhook endpoint and idempotency key; drop undelivered events."""
         self._run(_reset())
@@ -145,16 +162,17 @@ def start_stripe_emulator(port: int = 0) -> StripeEmulator:
 
 def _application() -> web.Application:
     """localstripe's routes in an application of this emulator's own, with the middlewares
-    that add Connect accounts and idempotency keys."""
+    that add Connect accounts and idempotency keys, and the routes of Connect's accounts."""
     app = web.Application(
         middlewares=[
             server.error_middleware,
-            server.auth_middleware,
+            _auth_middleware,
             _connect_account_middleware,
             _idempotency_middleware,
         ]
     )
     app.on_response_prepare.append(server.add_cors_headers)
+    _add_account_routes(app)
     # localstripe bound its extra routes (confirm, capture, ...) to the methods as they were at
     # import; they are bound again here, so that the patched methods serve them.
     extra_apis = {(method, url): func for method, url, func in resources.extra_apis}
@@ -183,6 +201,7 @@ async def _reset() -> None:
     webhooks._webhooks.clear()
     _idempotent_responses.clear()
     _in_flight.clear()
+    _account_links.clear()
 
 
 async def _unregister_webhooks(webhook_ids: set[str]) -> None:
@@ -821,3 +840,337 @@ def _refuse_what_a_payment_intents_status_forbids() -> None:
     resources.PaymentIntent._api_confirm = classmethod(_api_confirm)
     resources.PaymentIntent._api_update = classmethod(_api_update)
     resources.PaymentIntent._api_cancel = classmethod(_api_cancel)
+
+
+# ---- Connect: accounts, account links and onboarding ----------------------------------------
+
+ACCOUNT_TYPES = ("custom", "express", "standard")
+ACCOUNT_LINK_TYPES = ("account_onboarding", "account_update")
+# Stripe's Account Links expire a few minutes after they are created, and work once.
+ACCOUNT_LINK_SECONDS = 300
+_ACCOUNT_PARAMETERS = frozenset(
+    {"type", "country", "email", "capabilities", "metadata", "business_type", "business_profile"}
+)
+_ACCOUNT_LINK_PARAMETERS = frozenset({"account", "type", "refresh_url", "return_url", "collect"})
+_BUSINESS_TYPES = ("company", "government_entity", "individual", "non_profit")
+_DEFAULT_CURRENCIES = {"AT": "eur", "DE": "eur", "ES": "eur", "FR": "eur", "GB": "gbp", "US": "usd"}
+# What a new account must still tell Stripe before it may take charges (a short list; Stripe's
+# depends on the country and the business type).
+_ONBOARDING_REQUIREMENTS = (
+    "business_profile.url",
+    "business_type",
+    "external_account",
+    "tos_acceptance.date",
+    "tos_acceptance.ip",
+)
+# The hosted onboarding page's path: public, as Stripe's is (the link is the credential).
+_ONBOARDING_PAGE = "/connect/setup/"
+
+
+@web.middleware
+async def _auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith(_ONBOARDING_PAGE):
+        return await handler(request)
+    response: web.StreamResponse = await server.auth_middleware(request, handler)
+    return response
+
+
+def _missing(param: str) -> UserError:
+    return _invalid_request(
+        400, f"Missing required param: {param}.", code="parameter_missing", param=param
+    )
+
+
+def _unknown_parameters(given: dict[str, Any], known: frozenset[str]) -> None:
+    for name in sorted(given):
+        if name not in known:
+            raise _invalid_request(
+                400, f"Received unknown parameter: {name}", code="parameter_unknown", param=name
+            )
+
+
+def _one_of(value: Any, allowed: tuple[str, ...], param: str) -> str:
+    if value not in allowed:
+        raise _invalid_request(
+            400,
+            f"Invalid {param}: must be one of {_listed(allowed)}",
+            code="parameter_invalid_empty" if value in (None, "") else None,
+            param=param,
+        )
+    return str(value)
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    if len(names) == 2:
+        return f"{names[0]} or {names[1]}"
+    return f"{', '.join(names[:-1])}, or {names[-1]}"
+
+
+class Account(resources.StripeObject):
+    """A connected account of the platform (Connect): it takes charges once onboarded."""
+
+    object = "account"
+    _id_prefix = "acct_"
+
+    def __init__(self, **data: Any) -> None:
+        _unknown_parameters(data, _ACCOUNT_PARAMETERS)
+        if _request_account.get() is not None:
+            raise _invalid_request(
+                400,
+                "You cannot create accounts on behalf of a connected account: only a platform"
+                " can create connected accounts.",
+            )
+        if data.get("type") in (None, ""):
+            raise _missing("type")
+        kind = _one_of(data["type"], ACCOUNT_TYPES, "type")
+        country = _country(data.get("country"))
+        email = _email(data.get("email"))
+        capabilities = _requested_capabilities(data.get("capabilities"))
+        if (
+            kind in ("custom", "express")
+            and "card_payments" in capabilities
+            and "transfers" not in capabilities
+        ):
+            raise _invalid_request(
+                400,
+                "Accounts using the `card_payments` capability must also request the"
+                " `transfers` capability.",
+                param="capabilities",
+            )
+        business_type = data.get("business_type")
+        if business_type is not None:
+            _one_of(business_type, _BUSINESS_TYPES, "business_type")
+        metadata = data.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            raise _invalid_request(400, "Invalid object", param="metadata")
+        profile = data.get("business_profile") or {}
+        if not isinstance(profile, dict):
+            raise _invalid_request(400, "Invalid object", param="business_profile")
+        # All checks before this point: creating the object stores it.
+        super().__init__()
+        self.type = kind
+        self.country = country
+        self.email = email
+        self.default_currency = _DEFAULT_CURRENCIES.get(country)
+        self.business_type = business_type
+        self.business_profile = {"mcc": None, "name": None, "url": None} | profile
+        self.metadata = metadata
+        self.capabilities = dict.fromkeys(capabilities, "inactive")
+        self.charges_enabled = False
+        self.payouts_enabled = False
+        self.details_submitted = False
+        self.requirements = _requirements(list(_ONBOARDING_REQUIREMENTS))
+
+    def _finish_onboarding(self) -> dict[str, Any]:
+        """What the owner's filled-in form does; returns the attributes as they were."""
+        before = {
+            "capabilities": dict(self.capabilities),
+            "charges_enabled": self.charges_enabled,
+            "details_submitted": self.details_submitted,
+            "payouts_enabled": self.payouts_enabled,
+            "requirements": dict(self.requirements),
+        }
+        self.capabilities = dict.fromkeys(self.capabilities, "active")
+        self.charges_enabled = True
+        self.payouts_enabled = True
+        self.details_submitted = True
+        self.requirements = _requirements([])
+        return before
+
+
+def _country(value: Any) -> str:
+    if value is None:
+        return "US"  # Stripe's default: the platform's own country
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2}", value):
+        raise _invalid_request(
+            400,
+            f"Country '{value}' is unknown. Try using a 2-character alphanumeric country code"
+            " instead, such as 'US', 'EG', or 'GB'. A full list of country codes is available at"
+            " https://stripe.com/docs/api#country_codes",
+            param="country",
+        )
+    return value.upper()
+
+
+def _email(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise _invalid_request(
+            400, f"Invalid email address: {value}", code="email_invalid", param="email"
+        )
+    return value
+
+
+def _requested_capabilities(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        raise _invalid_request(400, "Invalid object", param="capabilities")
+    requested = []
+    for name, wanted in value.items():
+        flag = (
+            resources.try_convert_to_bool(wanted.get("requested"))
+            if isinstance(wanted, dict)
+            else None
+        )
+        if type(flag) is not bool:
+            raise _invalid_request(400, "Invalid boolean", param=f"capabilities[{name}][requested]")
+        if flag:
+            requested.append(str(name))
+    return sorted(requested)
+
+
+def _requirements(due: list[str]) -> dict[str, Any]:
+    return {
+        "alternatives": [],
+        "current_deadline": None,
+        "currently_due": list(due),
+        "disabled_reason": "requirements.past_due" if due else None,
+        "errors": [],
+        "eventually_due": list(due),
+        "past_due": list(due),
+        "pending_verification": [],
+    }
+
+
+@dataclass
+class _AccountLink:
+    account_id: str
+    refresh_url: str
+    return_url: str
+    expires_at: int
+    used: bool = False
+
+
+# The hosted page's token -> the link it serves.
+_account_links: dict[str, _AccountLink] = {}
+
+
+def _web_url(value: Any, param: str) -> str:
+    if value in (None, ""):
+        raise _missing(param)
+    parts = urllib.parse.urlsplit(value) if isinstance(value, str) else None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")  # test mode: http too; live mode: https only
+        or not parts.hostname
+        or re.search(r"\s", str(value))
+    ):
+        raise _invalid_request(400, "Not a valid URL", code="url_invalid", param=param)
+    return str(value)
+
+
+async def _create_account_link(request: web.Request) -> web.Response:
+    data = await server.get_post_data(request) or {}
+    _unknown_parameters(data, _ACCOUNT_LINK_PARAMETERS)
+    if data.get("account") in (None, ""):
+        raise _missing("account")
+    if data.get("type") in (None, ""):
+        raise _missing("type")
+    link_type = _one_of(data["type"], ACCOUNT_LINK_TYPES, "type")
+    refresh_url = _web_url(data.get("refresh_url"), "refresh_url")
+    return_url = _web_url(data.get("return_url"), "return_url")
+    if data.get("collect") is not None:
+        _one_of(data["collect"], ("currently_due", "eventually_due"), "collect")
+    try:
+        account = Account._api_retrieve(data["account"])
+    except UserError:
+        # A body parameter naming an account the platform does not have (or a request made on
+        # behalf of a connected account: only the platform creates links).
+        raise _invalid_request(
+            400, f"No such account: '{data['account']}'", code="resource_missing", param="account"
+        ) from None
+    if link_type == "account_update" and account.type == "standard":
+        raise _invalid_request(
+            400,
+            "You cannot create `account_update` type Account Links for Standard accounts.",
+            param="type",
+        )
+    created = int(resources.time.time())
+    token = secrets.token_urlsafe(24)
+    _account_links[token] = _AccountLink(
+        account_id=account.id,
+        refresh_url=refresh_url,
+        return_url=return_url,
+        expires_at=created + ACCOUNT_LINK_SECONDS,
+    )
+    origin = f"{request.scheme}://{request.host}"
+    return server.json_response(
+        {
+            "object": "account_link",
+            "created": created,
+            "expires_at": created + ACCOUNT_LINK_SECONDS,
+            "url": f"{origin}{_ONBOARDING_PAGE}{token}",
+        }
+    )
+
+
+def _live_link(token: str) -> _AccountLink | None:
+    link = _account_links.get(token)
+    if link is None or link.used or link.expires_at <= resources.time.time():
+        return None
+    return link
+
+
+async def _onboarding_page(request: web.Request) -> web.StreamResponse:
+    """Stripe's hosted form, reduced to one button; an expired or used link sends the owner to
+    `refresh_url` for a new one, as Stripe does."""
+    token = request.match_info["token"]
+    link = _live_link(token)
+    if link is None:
+        stale = _account_links.get(token)
+        if stale is None:
+            raise web.HTTPNotFound(text="This link is not valid.")
+        raise web.HTTPFound(stale.refresh_url)
+    if request.method == "GET":
+        body = (
+            "<!doctype html><title>Stripe onboarding (local emulator)</title>"
+            f"<h1>Onboarding {link.account_id}</h1>"
+            "<p>The local Stripe emulator fills in the account's details with test data.</p>"
+            '<form method="post"><button type="submit">Finish onboarding</button></form>'
+        )
+        return web.Response(text=body, content_type="text/html")
+    link.used = True
+    _onboard(link.account_id)
+    raise web.HTTPSeeOther(link.return_url)
+
+
+async def _config_onboard(request: web.Request) -> web.Response:
+    account_id = request.match_info["id"]
+    found = resources.store.get(f"account:{account_id}")
+    if not isinstance(found, Account):
+        raise _invalid_request(404, f"No such account: '{account_id}'", code="resource_missing")
+    _onboard(account_id)
+    return server.json_response(found._export())
+
+
+def _onboard(account_id: str) -> None:
+    account = resources.store[f"account:{account_id}"]
+    before = account._finish_onboarding()
+    event = resources.Event("account.updated", account)
+    # Connect's events about a connected account name it, whoever made the change.
+    event.account = account.id
+    event.data["previous_attributes"] = before
+    webhooks.schedule_webhook(event)
+
+
+def _add_account_routes(app: web.Application) -> None:
+    app.router.add_post("/v1/accounts", server.api_create(Account, "/v1/accounts"))
+    retrieve = server.api_retrieve(Account, "/v1/accounts/{id}")
+    list_all = server.api_list_all(Account, "/v1/accounts")
+    app.router.add_get("/v1/accounts/{id}", _asynchronous(retrieve))
+    app.router.add_get("/v1/accounts", _asynchronous(list_all))
+    app.router.add_post("/v1/account_links", _create_account_link)
+    app.router.add_post("/_config/accounts/{id}/onboard", _config_onboard)
+    app.router.add_route("GET", _ONBOARDING_PAGE + "{token}", _onboarding_page)
+    app.router.add_route("POST", _ONBOARDING_PAGE + "{token}", _onboarding_page)
+
+
+def _asynchronous(serve: Callable[[web.Request], web.StreamResponse]) -> Handler:
+    """localstripe's plain-function route as the coroutine aiohttp expects."""
+
+    async def serve_asynchronously(request: web.Request) -> web.StreamResponse:
+        return serve(request)
+
+    return serve_asynchronously

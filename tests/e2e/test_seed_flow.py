@@ -154,7 +154,7 @@ def test_an_unknown_path_is_a_404_problem_and_a_wrong_method_a_405(local_stack: 
     assert unknown.status_code == 404
     assert unknown.headers["Content-Type"] == "application/problem+json"
     assert wrong.status_code == 405
-    assert wrong.headers["Allow"] == "GET"
+    assert wrong.headers["Allow"] == "GET, POST"
 
 
 def test_every_request_is_logged_on_one_line(local_stack: StackProcess):

@@ -113,6 +113,7 @@ class Callers:
     user_token: str
     client_token: str
     admin_token: str
+    owner_token: str  # the Munich venue's owner: the operator routes of venue 1 and its objects
     client_user_external_id: str
     # Pending bookings: the demo user's (made directly) and the partner app's user's.
     user_bookings: tuple[str, ...]
@@ -166,6 +167,7 @@ def callers(fuzz_stack: StackProcess, run_instant: datetime) -> Callers:
         user_token=demo["users"][0]["token"],
         client_token=client["token"],
         admin_token=demo["admin"]["token"],
+        owner_token=demo["owner"]["token"],
         client_user_external_id=FUZZ_USER_EXTERNAL_ID,
         user_bookings=(*made["user"], *(b["id"] for b in demo["bookings"])),
         client_bookings=tuple(made["client"]),

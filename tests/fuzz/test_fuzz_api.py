@@ -44,7 +44,7 @@ CHECKS = [
 ]
 OPERATION_OF = {(op.method, documented_path(op.path)): op for op in OPERATIONS}
 # How each access is exercised, by turns: no token, a user's, a partner app acting for its
-# user, a partner app as itself, an admin's.
+# user, a partner app as itself, an admin's, a venue owner's.
 CALLERS_OF = {
     Access.ANYONE: ("anonymous", "user"),
     Access.ANY_CALLER: ("anonymous", "user", "client for a user", "client"),
@@ -52,6 +52,11 @@ CALLERS_OF = {
     Access.CLIENT: ("client",),
     Access.ADMIN: ("admin",),
     Access.STRIPE: ("anonymous",),
+    # The operator routes: the demo venue's owner (every role's routes are an owner's too), and
+    # an admin.
+    Access.VENUE_STAFF: ("owner", "admin"),
+    Access.VENUE_MANAGER: ("owner", "admin"),
+    Access.VENUE_OWNER: ("owner", "admin"),
 }
 # Query parameters that name a mapping of the demo partner app, per operation.
 _KNOWN_EXTERNAL_IDS = {
@@ -133,6 +138,8 @@ def _credentials(caller: str, callers: Callers) -> dict[str, str]:
             return {"Authorization": f"Token {callers.client_token}"}
         case "admin":
             return {"Authorization": f"Token {callers.admin_token}"}
+        case "owner":
+            return {"Authorization": f"Token {callers.owner_token}"}
     return {}
 
 

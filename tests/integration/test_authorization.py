@@ -5,6 +5,13 @@ The routes come from template.yaml, so an endpoint added without a row here fail
 `test_the_matrix_has_a_row_for_every_route_of_the_template`. Each row names who may call the
 route; `expected()` turns that into one expectation per attack, and rows override where a
 route differs. Public routes say so (`ANYONE`): they are allowed anonymously and read no token.
+
+The operator API's routes (`VENUE_STAFF`, `VENUE_MANAGER`, `VENUE_OWNER`) are aimed at the
+Munich venue or one of its objects, and called by its owner, manager and staff member, an
+admin, the owner of the New York venue, a person who is staff nowhere and a partner app: the
+roles high enough and admins get through; a lower role, a person with no role anywhere and a
+partner app get 403; the other venue's owner gets the very 404 of an object that does not exist,
+whether they name the Munich venue's path or their own venue's path with a Munich object in it.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -24,13 +31,15 @@ from typing import Any
 import pytest
 
 from booking_core import clock
+from booking_core.domain import VenueRole
 from booking_core.payments import stripe_gateway
 from booking_core.services import accounts
 from booking_core.store import commissions as commission_store
-from booking_core.store import table
+from booking_core.store import staff, table
 from local.demo import load_demo_data
 from local.dynamodb import EmbeddedDynamoDB, TablesSnapshot
-from local.template import load_template
+from local.events import load_event as render_event
+from local.template import REPO_ROOT, load_template
 from tests.integration.conftest import Call, Reply
 from tests.integration.dates import at, local_day
 from tests.integration.payments import Invoke, sign, stripe_event, webhook_delivery
@@ -54,6 +63,24 @@ class Attack(StrEnum):
     CLIENT_TOKEN = "a client's token"
     ADMIN_TOKEN = "an admin's token"
     OWNER = "the rightful caller"
+    # The operator API's callers: the staff of the venue aimed at, in each role, and the owner
+    # of another venue (staff elsewhere only). USER_TOKEN is a person who is staff nowhere.
+    VENUE_OWNER = "the venue's owner"
+    VENUE_MANAGER = "the venue's manager"
+    VENUE_STAFF = "the venue's staff member"
+    OTHER_VENUE = "the owner of another venue"
+    # The same person naming their own venue (or its resource) in the path, and the victim's
+    # booking, closure or staff member under it.
+    OWN_VENUE_PATH = "the owner of another venue, through their own venue's path"
+
+
+# Each venue role's attack, and the role it holds at the venue aimed at.
+_VENUE_ROLES: dict[Attack, VenueRole] = {
+    Attack.VENUE_OWNER: VenueRole.OWNER,
+    Attack.VENUE_MANAGER: VenueRole.MANAGER,
+    Attack.VENUE_STAFF: VenueRole.STAFF,
+}
+_OPERATOR_ATTACKS = [*_VENUE_ROLES, Attack.OTHER_VENUE, Attack.OWN_VENUE_PATH]
 
 
 # ---- what each attempt must get ----------------------------------------------------------
@@ -129,6 +156,8 @@ _PUBLIC = NotApplicable("public: no token is read")
 _USERS_MAY = NotApplicable("users call this route (OWNER, OTHER_USER)")
 _CLIENTS_MAY = NotApplicable("clients call this route for their users (OTHER_CLIENT)")
 _ANY_USER_403 = NotApplicable("every user's token is refused alike (USER_TOKEN)")
+# Outside the operator API a venue role grants nothing: its holder is a user like any other.
+_A_USER_HERE = NotApplicable("a venue role counts on operator routes only (OTHER_USER)")
 
 
 class Access(StrEnum):
@@ -142,13 +171,71 @@ class Access(StrEnum):
     CLIENT = "a client"
     ADMIN = "an admin"
     STRIPE = "Stripe, signed"
+    # The operator API (API.md's "Endpoints to come"): the staff of the venue aimed at (the
+    # venue in the path, or the venue of the object in it) with at least this role, and admins.
+    VENUE_STAFF = "the venue's staff, manager or owner; an admin"
+    VENUE_MANAGER = "the venue's manager or owner; an admin"
+    VENUE_OWNER = "the venue's owner; an admin"
 
 
 def _every_attack(expectation: Expectation) -> dict[Attack, Expectation]:
     return dict.fromkeys(Attack, expectation)
 
 
+_ONLY_THE_VICTIMS_VENUE = NotApplicable(
+    "the path names the victim's venue or object only, nothing of the attacker's (OTHER_VENUE)"
+)
+
+
+def _operators(needed: VenueRole) -> dict[Attack, Expectation]:
+    """authenticate_operator's rule: 401 for no or a bad token; 403 for a partner app and a
+    person who is staff nowhere; 404 for staff of other venues only, exactly as for what does
+    not exist; 403 for a role below `needed`; admins may do everything."""
+    return {
+        **_BAD_TOKENS,
+        Attack.OTHER_USER: NotApplicable("staff nowhere, refused alike (USER_TOKEN)"),
+        Attack.OTHER_CLIENT: NotApplicable("every client's token is refused (CLIENT_TOKEN)"),
+        Attack.USER_TOKEN: Forbidden(),
+        Attack.CLIENT_TOKEN: Forbidden(),
+        Attack.ADMIN_TOKEN: Allowed(),
+        Attack.OWNER: NotApplicable("the venue's staff call this route (VENUE_OWNER, ...)"),
+        **{
+            attack: Allowed() if role.allows(needed) else Forbidden()
+            for attack, role in _VENUE_ROLES.items()
+        },
+        Attack.OTHER_VENUE: NotFoundAsIfMissing(),
+        Attack.OWN_VENUE_PATH: _ONLY_THE_VICTIMS_VENUE,
+    }
+
+
 def _by_access(access: Access) -> dict[Attack, Expectation]:
+    match access:
+        case Access.VENUE_STAFF:
+            return _operators(VenueRole.STAFF)
+        case Access.VENUE_MANAGER:
+            return _operators(VenueRole.MANAGER)
+        case Access.VENUE_OWNER:
+            return _operators(VenueRole.OWNER)
+        case Access.ADMIN:
+            return _every_attack(NotApplicable("refused alike (VENUE_OWNER)")) | {
+                **_BAD_TOKENS,
+                Attack.OTHER_USER: _ANY_USER_403,
+                Attack.OTHER_CLIENT: NotApplicable(
+                    "every client's token is refused (CLIENT_TOKEN)"
+                ),
+                Attack.USER_TOKEN: Forbidden(),
+                Attack.CLIENT_TOKEN: Forbidden(),
+                Attack.ADMIN_TOKEN: NotApplicable("admins call this route (OWNER)"),
+                Attack.OWNER: Allowed(),
+                Attack.VENUE_OWNER: Forbidden(),  # running a venue is not running the platform
+            }
+        case Access.ANYONE | Access.STRIPE:
+            return _by_other_access(access)
+        case _:
+            return dict.fromkeys(_OPERATOR_ATTACKS, _A_USER_HERE) | (_by_other_access(access))
+
+
+def _by_other_access(access: Access) -> dict[Attack, Expectation]:
     match access:
         case Access.ANYONE:
             return _every_attack(_PUBLIC) | {
@@ -208,18 +295,6 @@ def _by_access(access: Access) -> dict[Attack, Expectation]:
                 Attack.ADMIN_TOKEN: Forbidden(),
                 Attack.OWNER: Allowed(),
             }
-        case Access.ADMIN:
-            return {
-                **_BAD_TOKENS,
-                Attack.OTHER_USER: _ANY_USER_403,
-                Attack.OTHER_CLIENT: NotApplicable(
-                    "every client's token is refused (CLIENT_TOKEN)"
-                ),
-                Attack.USER_TOKEN: Forbidden(),
-                Attack.CLIENT_TOKEN: Forbidden(),
-                Attack.ADMIN_TOKEN: NotApplicable("admins call this route (OWNER)"),
-                Attack.OWNER: Allowed(),
-            }
         case Access.STRIPE:
             signed = NotApplicable("Stripe signs; see the webhook tests below")
             return _every_attack(signed) | {
@@ -229,6 +304,8 @@ def _by_access(access: Access) -> dict[Attack, Expectation]:
                 Attack.ADMIN_TOKEN: BadSignature(),
                 Attack.OWNER: Allowed(),  # the sample delivery, signed with our secret
             }
+        case _:
+            raise AssertionError(f"{access} is an operator's or an admin's (_by_access)")
 
 
 # ---- the scene: a user's booking, a partner app's booking for its user, a statement ------
@@ -245,6 +322,16 @@ class Scene:
     user_booking: str
     client_booking: str
     days: tuple[str, str]  # a date range covering both bookings
+    # The operator API's cast: the Munich venue (the demo's first) runs itself through its
+    # owner, a manager and a staff member; New York's owner is staff there only.
+    venue: int  # the Munich venue; `user_booking` and `client_booking` are on its Court 1
+    resource: int  # its Court 1
+    closure: str  # a closure of Court 1, weeks ahead
+    past_booking: str  # a walk-in booking of Court 2 that took place last week (confirmed)
+    other_venue: int  # the New York venue
+    other_resource: int  # its pickleball court
+    operator_tokens: dict[Attack, str]  # VENUE_OWNER, VENUE_MANAGER, VENUE_STAFF, OTHER_VENUE
+    staff_member: str  # the user id of the Munich venue's staff member (VENUE_STAFF)
 
     def booking(self, attack: Attack) -> str:
         """The booking an attack aims at: the partner's for another client, else the user's."""
@@ -262,6 +349,14 @@ def deactivated_user_token() -> str:
         ExpressionAttributeValues=table.to_dynamo({":no": False}),
     )
     return token
+
+
+def operator_token(venue_id: int, role: VenueRole, email: str) -> tuple[str, str]:
+    """A new person with `role` at the venue: their token and user id."""
+    person = accounts.register_user(email, "operator-password", "Op", str(role).title())
+    membership = staff.Membership(venue_id, person.id, role, person.email, clock.now())
+    table.put_item(staff.member_item(membership))
+    return accounts.issue_token(person.id), person.id
 
 
 # Built by the first test that needs it, then kept: every later test starts from the tables as
@@ -295,7 +390,9 @@ def demo(
 @pytest.fixture
 def scene(call: Call, demo: dict[str, Any], dynamodb: EmbeddedDynamoDB) -> Scene:
     """The demo data, plus: one person mapped by both partner apps, a booking the partner made
-    for them, and a statement of the partner's for a closed month."""
+    for them, and a statement of the partner's for a closed month; a manager and a staff member
+    of the Munich venue (whose owner the demo has), a closure of its Court 1 and a walk-in that
+    took place last week; an owner of the New York venue."""
     if "scene" not in _SAVED:
         _SAVED["scene"] = build_scene(call, demo)
         _SAVED["tables"] = dynamodb.snapshot()
@@ -339,6 +436,41 @@ def build_scene(call: Call, demo: dict[str, Any]) -> Scene:
         )
     )
     commission_store.mark_aggregated(STATEMENT_PERIOD, 1, datetime(2025, 11, 1, 3, tzinfo=UTC))
+    munich, new_york = (venue["id"] for venue in demo["venues"])
+    assert demo["owner"]["venue"] == munich
+    manager_token, _ = operator_token(munich, VenueRole.MANAGER, "manager@example.com")
+    staff_token, staff_member = operator_token(munich, VenueRole.STAFF, "staff@example.com")
+    rival_owner_token, _ = operator_token(new_york, VenueRole.OWNER, "ny-owner@example.com")
+    owner_token = demo["owner"]["token"]
+    court_1, court_2 = (resource["id"] for resource in demo["resources"][:2])
+    closure_day = local_day(15)
+    closed = call(
+        "create_resource_closure",
+        token=owner_token,
+        path={"resource_id": str(court_1)},
+        body={
+            "start_datetime": at(closure_day, "08:00"),
+            "end_datetime": at(closure_day, "10:00"),
+            "reason": "Resurfacing",
+        },
+    )
+    assert closed.status == 201, closed.raw_body
+    # A walk-in booked ten days ago for a day since gone: what a no-show is marked on.
+    clock.advance(-timedelta(days=10))
+    past_day = local_day(2)
+    walked_in = call(
+        "create_venue_booking",
+        token=owner_token,
+        path={"venue_id": str(munich)},
+        body=_sample_body(
+            "create_venue_booking",
+            resource=court_2,
+            start_datetime=at(past_day, "10:00"),
+            end_datetime=at(past_day, "11:00"),
+        ),
+    )
+    clock.advance(timedelta(days=10))
+    assert walked_in.status == 201, walked_in.raw_body
     return Scene(
         user_token=demo["users"][0]["token"],
         other_user_token=demo["users"][1]["token"],
@@ -349,6 +481,19 @@ def build_scene(call: Call, demo: dict[str, Any]) -> Scene:
         user_booking=demo["bookings"][0]["id"],
         client_booking=booked.json["id"],
         days=(local_day(0, weekday=False).isoformat(), day.isoformat()),
+        venue=munich,
+        resource=court_1,
+        closure=closed.json["id"],
+        past_booking=walked_in.json["id"],
+        other_venue=new_york,
+        other_resource=next(r["id"] for r in demo["resources"] if r["venue"] == new_york),
+        operator_tokens={
+            Attack.VENUE_OWNER: owner_token,
+            Attack.VENUE_MANAGER: manager_token,
+            Attack.VENUE_STAFF: staff_token,
+            Attack.OTHER_VENUE: rival_owner_token,
+        },
+        staff_member=staff_member,
     )
 
 
@@ -377,6 +522,10 @@ def credentials(scene: Scene, access: Access, attack: Attack) -> dict[str, Any]:
             return {"token": scene.partner_token}
         case Attack.ADMIN_TOKEN:
             return {"token": scene.admin_token}
+        case Attack.VENUE_OWNER | Attack.VENUE_MANAGER | Attack.VENUE_STAFF:
+            return {"token": scene.operator_tokens[attack]}
+        case Attack.OTHER_VENUE | Attack.OWN_VENUE_PATH:
+            return {"token": scene.operator_tokens[Attack.OTHER_VENUE]}
         case Attack.OWNER:
             if access in (Access.CLIENT, Access.CLIENT_FORM):
                 return {"token": scene.partner_token}
@@ -400,8 +549,77 @@ def _at_booking(scene: Scene, attack: Attack) -> dict[str, Any]:
     return {"path": {"booking_id": scene.booking(attack)}}
 
 
-def _at_missing_booking(scene: Scene) -> dict[str, Any]:
+def _at_missing_booking(scene: Scene, attack: Attack) -> dict[str, Any]:
     return {"path": {"booking_id": str(uuid.uuid4())}}
+
+
+MISSING_ID = "999999"  # no venue or resource has this id
+
+
+def _at_venue(scene: Scene, attack: Attack) -> dict[str, Any]:
+    return {"path": {"venue_id": str(scene.venue)}}
+
+
+def _at_missing_venue(scene: Scene, attack: Attack) -> dict[str, Any]:
+    return {"path": {"venue_id": MISSING_ID}}
+
+
+def _at_resource(scene: Scene, attack: Attack) -> dict[str, Any]:
+    return {"path": {"resource_id": str(scene.resource)}}
+
+
+def _at_missing_resource(scene: Scene, attack: Attack) -> dict[str, Any]:
+    return {"path": {"resource_id": MISSING_ID}}
+
+
+def _under(parent: str, victim: Callable[[Scene], str], name: str) -> tuple[Aim, Aim]:
+    """Aims at the victim's object `name` under its venue or resource (`parent`, the path
+    parameter), and at nothing: OWN_VENUE_PATH names the attacker's own venue or resource
+    instead, and its missing aim an object nobody has under it; every other attack's missing
+    aim is the victim's object under a venue or resource that does not exist."""
+
+    def own(scene: Scene) -> int:
+        return scene.other_venue if parent == "venue_id" else scene.other_resource
+
+    def victims(scene: Scene) -> int:
+        return scene.venue if parent == "venue_id" else scene.resource
+
+    def aim(scene: Scene, attack: Attack) -> dict[str, Any]:
+        at = own(scene) if attack == Attack.OWN_VENUE_PATH else victims(scene)
+        return {"path": {parent: str(at), name: victim(scene)}}
+
+    def missing(scene: Scene, attack: Attack) -> dict[str, Any]:
+        if attack == Attack.OWN_VENUE_PATH:
+            return {"path": {parent: str(own(scene)), name: str(uuid.uuid4())}}
+        return {"path": {parent: MISSING_ID, name: victim(scene)}}
+
+    return aim, missing
+
+
+_AT_STAFF_MEMBER, _AT_MISSING_STAFF_MEMBER = _under(
+    "venue_id", lambda scene: scene.staff_member, "user_id"
+)
+_AT_VENUE_BOOKING, _AT_MISSING_VENUE_BOOKING = _under(
+    "venue_id", lambda scene: scene.user_booking, "booking_id"
+)
+_AT_CLOSURE, _AT_MISSING_CLOSURE = _under("resource_id", lambda scene: scene.closure, "closure_id")
+
+
+def _closing(day: int) -> dict[str, Any]:
+    """A closure's body: 08:00-10:00 on the `day`-th weekday ahead, when nothing is booked."""
+    return {
+        "start_datetime": at(local_day(day), "08:00"),
+        "end_datetime": at(local_day(day), "10:00"),
+        "reason": "Tournament",
+        "cancel_bookings": False,
+    }
+
+
+def _sample_body(event: str, **changes: Any) -> dict[str, Any]:
+    """The body of a sample event (events/<event>.json), with `changes`."""
+    rendered = render_event(REPO_ROOT / "events" / f"{event}.json")
+    body: dict[str, Any] = json.loads(rendered["body"])
+    return body | changes
 
 
 def _query(**values: str) -> Aim:
@@ -421,11 +639,12 @@ class Row:
     event: str  # the sample event sent, varied by `aim`
     access: Access
     aim: Aim = _nothing  # path, query, body or headers that point the request at the victim
-    missing: Callable[[Scene], dict[str, Any]] | None = None  # ... at nothing that exists
+    missing: Aim | None = None  # ... at nothing that exists
     # What the rightful caller sees and others must not (Hidden): an id, given the attack.
     marker: Callable[[Scene, Attack], str] | None = None
     needs_stripe: bool = False
     form: str = ""
+    status: int = 200  # what each caller the access allows gets
     overrides: dict[Attack, Expectation] = field(default_factory=dict)
 
     @property
@@ -434,7 +653,11 @@ class Row:
 
     @property
     def expected(self) -> dict[Attack, Expectation]:
-        return _by_access(self.access) | self.overrides
+        by_access = {
+            attack: Allowed(self.status) if isinstance(expectation, Allowed) else expectation
+            for attack, expectation in _by_access(self.access).items()
+        }
+        return by_access | self.overrides
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}{f' ({self.form})' if self.form else ''}"
@@ -568,7 +791,7 @@ MATRIX: list[Row] = [
         "lookup_client_user",
         Access.CLIENT,
         aim=_query(external_id=VICTIM_EXTERNAL_ID),
-        missing=lambda scene: {"query": {"external_id": "nobody-999"}},
+        missing=lambda scene, attack: {"query": {"external_id": "nobody-999"}},
     ),
     Row(
         "GET",
@@ -591,7 +814,7 @@ MATRIX: list[Row] = [
         "lookup_client_resource",
         Access.CLIENT,
         aim=_query(external_id="demo-court-1"),
-        missing=lambda scene: {"query": {"external_id": "nobody-court"}},
+        missing=lambda scene, attack: {"query": {"external_id": "nobody-court"}},
     ),
     Row(
         "POST",
@@ -606,7 +829,7 @@ MATRIX: list[Row] = [
         "lookup_client_venue",
         Access.CLIENT,
         aim=_query(external_id="demo-venue-munich"),
-        missing=lambda scene: {"query": {"external_id": "nobody-venue"}},
+        missing=lambda scene, attack: {"query": {"external_id": "nobody-venue"}},
     ),
     Row(
         "GET",
@@ -614,7 +837,7 @@ MATRIX: list[Row] = [
         "list_venue_resources",
         Access.CLIENT,
         aim=_query(venue_external_id="demo-venue-munich"),
-        missing=lambda scene: {"query": {"venue_external_id": "nobody-venue"}},
+        missing=lambda scene, attack: {"query": {"venue_external_id": "nobody-venue"}},
     ),
     Row(
         "GET",
@@ -630,7 +853,7 @@ MATRIX: list[Row] = [
         "get_commission_statement",
         Access.CLIENT,
         aim=lambda scene, attack: {"path": {"period": STATEMENT_PERIOD}},
-        missing=lambda scene: {"path": {"period": "2001-01"}},
+        missing=lambda scene, attack: {"path": {"period": "2001-01"}},
     ),
     Row(
         "GET",
@@ -638,6 +861,184 @@ MATRIX: list[Row] = [
         "export_commission_statements",
         Access.ADMIN,
         aim=lambda scene, attack: {"path": {"period": STATEMENT_PERIOD}},
+    ),
+    # ---- the operator API: each aimed at the Munich venue or one of its objects ----
+    Row("POST", "/api/v1/venues", "create_venue", Access.ADMIN, status=201),
+    Row(
+        "PATCH",
+        "/api/v1/venues/{venue_id}",
+        "update_venue",
+        Access.VENUE_MANAGER,
+        aim=_at_venue,
+        missing=_at_missing_venue,
+    ),
+    Row(
+        "GET",
+        "/api/v1/venues/{venue_id}/audit",
+        "get_venue_audit",
+        Access.VENUE_OWNER,
+        aim=_at_venue,
+        missing=_at_missing_venue,
+        marker=lambda scene, attack: scene.closure,  # the scene's closure was recorded
+    ),
+    Row(
+        "POST",
+        "/api/v1/resources",
+        "create_resource",
+        Access.VENUE_MANAGER,
+        # The venue is the body's: a new court of the Munich venue.
+        aim=lambda scene, attack: {"body": _sample_body("create_resource", venue=scene.venue)},
+        missing=lambda scene, attack: {
+            "body": _sample_body("create_resource", venue=int(MISSING_ID))
+        },
+        status=201,
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/resources/{resource_id}",
+        "update_resource",
+        Access.VENUE_MANAGER,
+        aim=_at_resource,
+        missing=_at_missing_resource,
+    ),
+    Row(
+        "GET",
+        "/api/v1/venues/{venue_id}/staff",
+        "list_venue_staff",
+        Access.VENUE_OWNER,
+        aim=_at_venue,
+        missing=_at_missing_venue,
+        marker=lambda scene, attack: scene.staff_member,
+    ),
+    Row(
+        "POST",
+        "/api/v1/venues/{venue_id}/staff",
+        "invite_venue_staff",
+        Access.VENUE_OWNER,
+        aim=_at_venue,
+        missing=_at_missing_venue,
+        status=201,
+    ),
+    Row(
+        "PATCH",
+        "/api/v1/venues/{venue_id}/staff/{user_id}",
+        "change_venue_staff_role",
+        Access.VENUE_OWNER,
+        aim=_AT_STAFF_MEMBER,
+        missing=_AT_MISSING_STAFF_MEMBER,
+        overrides={Attack.OWN_VENUE_PATH: NotFoundAsIfMissing()},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/venues/{venue_id}/staff/{user_id}",
+        "remove_venue_staff",
+        Access.VENUE_OWNER,
+        aim=_AT_STAFF_MEMBER,
+        missing=_AT_MISSING_STAFF_MEMBER,
+        status=204,
+        overrides={Attack.OWN_VENUE_PATH: NotFoundAsIfMissing()},
+    ),
+    Row(
+        "POST",
+        "/api/v1/venues/{venue_id}/stripe/onboarding",
+        "start_stripe_onboarding",
+        Access.VENUE_OWNER,
+        aim=_at_venue,
+        missing=_at_missing_venue,
+        needs_stripe=True,
+        status=201,  # the venue's account is created by this first request
+    ),
+    Row(
+        "GET",
+        "/api/v1/resources/{resource_id}/closures",
+        "list_resource_closures",
+        Access.VENUE_MANAGER,
+        aim=_at_resource,
+        missing=_at_missing_resource,
+        marker=lambda scene, attack: scene.closure,
+    ),
+    Row(
+        "POST",
+        "/api/v1/resources/{resource_id}/closures",
+        "create_resource_closure",
+        Access.VENUE_MANAGER,
+        aim=lambda scene, attack: _at_resource(scene, attack) | {"body": _closing(13)},
+        missing=lambda scene, attack: _at_missing_resource(scene, attack) | {"body": _closing(13)},
+        status=201,
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/resources/{resource_id}/closures/{closure_id}",
+        "delete_resource_closure",
+        Access.VENUE_MANAGER,
+        aim=_AT_CLOSURE,
+        missing=_AT_MISSING_CLOSURE,
+        status=204,
+        overrides={Attack.OWN_VENUE_PATH: NotFoundAsIfMissing()},
+    ),
+    Row(
+        "GET",
+        "/api/v1/venues/{venue_id}/closures",
+        "list_venue_closures",
+        Access.VENUE_MANAGER,
+        aim=_at_venue,
+        missing=_at_missing_venue,
+        marker=lambda scene, attack: scene.closure,
+    ),
+    Row(
+        "POST",
+        "/api/v1/venues/{venue_id}/closures",
+        "create_venue_closure",
+        Access.VENUE_MANAGER,
+        aim=lambda scene, attack: _at_venue(scene, attack) | {"body": _closing(14)},
+        missing=lambda scene, attack: _at_missing_venue(scene, attack) | {"body": _closing(14)},
+        status=201,
+    ),
+    Row(
+        "GET",
+        "/api/v1/venues/{venue_id}/bookings",
+        "list_venue_bookings",
+        Access.VENUE_STAFF,
+        aim=lambda scene, attack: _at_venue(scene, attack) | _days()(scene, attack),
+        missing=lambda scene, attack: _at_missing_venue(scene, attack) | _days()(scene, attack),
+        marker=lambda scene, attack: scene.user_booking,
+    ),
+    Row(
+        "POST",
+        "/api/v1/venues/{venue_id}/bookings",
+        "create_venue_booking",
+        Access.VENUE_STAFF,
+        # The sample's walk-in on the Munich venue's Court 2; OWN_VENUE_PATH books it through
+        # New York's path, where no such court exists.
+        aim=lambda scene, attack: {
+            "path": {
+                "venue_id": str(
+                    scene.other_venue if attack == Attack.OWN_VENUE_PATH else scene.venue
+                )
+            }
+        },
+        missing=_at_missing_venue,
+        status=201,
+        overrides={
+            Attack.OWN_VENUE_PATH: Rejected("resource", 'Invalid pk "2" - object does not exist.')
+        },
+    ),
+    Row(
+        "POST",
+        "/api/v1/venues/{venue_id}/bookings/{booking_id}/cancel",
+        "cancel_venue_booking",
+        Access.VENUE_MANAGER,
+        aim=_AT_VENUE_BOOKING,
+        missing=_AT_MISSING_VENUE_BOOKING,
+        overrides={Attack.OWN_VENUE_PATH: NotFoundAsIfMissing()},
+    ),
+    Row(
+        "POST",
+        "/api/v1/bookings/{booking_id}/no-show",
+        "mark_no_show",
+        Access.VENUE_STAFF,
+        aim=lambda scene, attack: {"path": {"booking_id": scene.past_booking}},
+        missing=_at_missing_booking,
     ),
 ]
 
@@ -772,7 +1173,7 @@ def test_someone_elses_object_is_not_found_exactly_as_a_missing_one_and_changes_
     before = snapshot()
     # When the attacker names it, and then something that does not exist at all
     reply = attempt(call, scene, row, attack)
-    missing = attempt(call, scene, row, attack, aim=row.missing(scene))
+    missing = attempt(call, scene, row, attack, aim=row.missing(scene, attack))
     # Then both are the same 404, so nothing tells them apart, and nothing changed
     assert reply.status == 404, reply.raw_body
     assert missing.status == 404, missing.raw_body
@@ -840,9 +1241,10 @@ def test_the_rightful_caller_gets_through_with_the_same_request(
     assert isinstance(expectation, Allowed)
     # When the route is called by whoever may call it (anyone, for a public route)
     reply = attempt(call, scene, row, attack)
-    # Then it succeeds, and shows the caller's own object where others see none
+    # Then it succeeds, and shows the caller's own object where others see none (or, for an
+    # operator, the venue's)
     assert reply.status == expectation.status, reply.raw_body
-    if row.marker is not None and attack == Attack.OWNER:
+    if row.marker is not None and attack != Attack.NO_TOKEN:
         assert row.marker(scene, attack) in reply.raw_body
 
 
@@ -951,6 +1353,7 @@ def test_no_token_is_stored_only_its_sha256(call: Call, scene: Scene, demo: dict
     issued = [
         login.json["token"],
         scene.deactivated_token,
+        *scene.operator_tokens.values(),
         demo["admin"]["token"],
         *(u["token"] for u in demo["users"]),
         *(c["token"] for c in demo["clients"]),
@@ -970,6 +1373,7 @@ def test_no_password_is_stored(call: Call, scene: Scene, demo: dict[str, Any]):
     passwords = [u["password"] for u in demo["users"]] + [
         demo["admin"]["password"],
         "gone-password",
+        "operator-password",
     ]
     # When the whole table is read
     dump = stored_data()

@@ -49,6 +49,8 @@ def test_the_table_has_the_templates_keys_and_billing(table: Table, client: Dyna
         "gsi1sk",
         "gsi2pk",
         "gsi2sk",
+        "gsi3pk",
+        "gsi3sk",
     }
 
 
@@ -59,8 +61,9 @@ def test_the_table_has_the_templates_global_secondary_index(
     # When the booking table is described
     description = client.describe_table(TableName=table.name)["Table"]
 
-    # Then gsi1 is there with its keys and full projection, and gsi2 (pending holds) with keys
-    gsi1, gsi2 = sorted(description["GlobalSecondaryIndexes"], key=lambda i: i["IndexName"])
+    # Then gsi1 is there with its keys and full projection, gsi2 (pending holds) with keys,
+    # and gsi3 (a venue's bookings by start) with its keys and full projection
+    gsi1, gsi2, gsi3 = sorted(description["GlobalSecondaryIndexes"], key=lambda i: i["IndexName"])
     assert gsi1["IndexName"] == "gsi1"
     assert gsi1["KeySchema"] == [
         {"AttributeName": "gsi1pk", "KeyType": "HASH"},
@@ -73,6 +76,12 @@ def test_the_table_has_the_templates_global_secondary_index(
         {"AttributeName": "gsi2sk", "KeyType": "RANGE"},
     ]
     assert gsi2["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert gsi3["IndexName"] == "gsi3"
+    assert gsi3["KeySchema"] == [
+        {"AttributeName": "gsi3pk", "KeyType": "HASH"},
+        {"AttributeName": "gsi3sk", "KeyType": "RANGE"},
+    ]
+    assert gsi3["Projection"] == {"ProjectionType": "ALL"}
 
 
 def test_time_to_live_is_enabled_on_the_templates_attribute(
@@ -108,7 +117,11 @@ def test_resetting_the_tables_leaves_them_empty_and_still_indexed(
     # Then the table is empty and its index is back
     assert table.scan()["Count"] == 0
     description = client.describe_table(TableName=table.name)["Table"]
-    assert sorted(i["IndexName"] for i in description["GlobalSecondaryIndexes"]) == ["gsi1", "gsi2"]
+    assert sorted(i["IndexName"] for i in description["GlobalSecondaryIndexes"]) == [
+        "gsi1",
+        "gsi2",
+        "gsi3",
+    ]
 
 
 def test_concurrent_transactions_on_one_key_let_exactly_one_through(

@@ -24,6 +24,15 @@ IDEMPOTENT = {
     ("POST", "/api/v1/bookings/{booking_id}/payment"),
     ("POST", "/api/v1/bookings/{booking_id}/cancel/"),
     ("POST", "/api/v1/client/users/register/"),
+    ("POST", "/api/v1/venues/{venue_id}/bookings/"),
+    ("POST", "/api/v1/venues/{venue_id}/bookings/{booking_id}/cancel/"),
+    ("POST", "/api/v1/bookings/{booking_id}/no-show/"),
+    ("POST", "/api/v1/venues/{venue_id}/staff/"),
+    ("POST", "/api/v1/venues/"),
+    ("POST", "/api/v1/resources/"),
+    ("POST", "/api/v1/venues/{venue_id}/stripe/onboarding/"),
+    ("POST", "/api/v1/resources/{resource_id}/closures/"),
+    ("POST", "/api/v1/venues/{venue_id}/closures/"),
 }
 
 

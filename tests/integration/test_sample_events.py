@@ -13,14 +13,31 @@ from tests.integration.conftest import EVENT_FUNCTIONS, Call
         ("obtain_token", 200, "token"),
         ("list_venues", 200, "results"),
         ("get_venue", 200, "opening_hours"),
+        ("create_venue", 201, "version"),
+        ("update_venue", 200, "special_days"),
+        # Fresh demo data: nothing has been changed at the demo venue through the API yet.
+        ("get_venue_audit", 200, "results"),
         ("list_resources", 200, "results"),
         ("get_resource", 200, "booking_interval_minutes"),
+        ("create_resource", 201, "weekly_windows"),
+        ("update_resource", 200, "version"),
+        ("list_resource_closures", 200, "results"),
+        ("create_resource_closure", 201, "cancelled_bookings"),
+        # The sample names a closure the demo data does not have.
+        ("delete_resource_closure", 404, "detail"),
+        ("list_venue_closures", 200, "results"),
+        ("create_venue_closure", 201, "group_id"),
         ("get_availability", 200, "available_ranges"),
         ("get_availability_by_path", 200, "booked_slots"),
         ("create_booking", 201, "reference_code"),
         ("list_bookings", 200, "results"),
         ("get_booking", 200, "reference_code"),
         ("cancel_booking", 200, "cancelled_at"),
+        ("list_venue_bookings", 200, "results"),
+        ("create_venue_booking", 201, "customer_name"),
+        ("cancel_venue_booking", 200, "cancellation_reason"),
+        # The demo booking is still to come: it cannot be a no-show yet.
+        ("mark_no_show", 400, "non_field_errors"),
         ("create_payment_intent", 200, "client_secret"),
         ("pay_booking", 200, "links"),
         ("stripe_webhook", 200, "received"),
@@ -37,6 +54,14 @@ from tests.integration.conftest import EVENT_FUNCTIONS, Call
         # Fresh demo data has no statement, and last month was never aggregated.
         ("get_commission_statement", 404, "detail"),
         ("export_commission_statements", 404, "detail"),
+        ("list_venue_staff", 200, "results"),
+        ("invite_venue_staff", 201, "expires_at"),
+        # The samples name a user who is not staff of the demo venue.
+        ("change_venue_staff_role", 404, "detail"),
+        ("remove_venue_staff", 404, "detail"),
+        # An admin connects the demo's second venue, which has no Stripe account yet (the
+        # first keeps taking payments through the platform's account for the other samples).
+        ("start_stripe_onboarding", 201, "url"),
     ],
 )
 @pytest.mark.usefixtures("payments_env")

@@ -68,7 +68,11 @@ def test_create_table_arguments_come_from_the_template_properties() -> None:
     assert request["KeySchema"] == properties["KeySchema"]
     assert request["AttributeDefinitions"] == properties["AttributeDefinitions"]
     assert request["BillingMode"] == "PAY_PER_REQUEST"
-    assert [index["IndexName"] for index in request["GlobalSecondaryIndexes"]] == ["gsi1", "gsi2"]
+    assert [index["IndexName"] for index in request["GlobalSecondaryIndexes"]] == [
+        "gsi1",
+        "gsi2",
+        "gsi3",
+    ]
     assert request["SSESpecification"] == {"Enabled": True}
     # TTL and PITR are not CreateTable arguments: they are switched on after creation
     assert "TimeToLiveSpecification" not in request

@@ -8,7 +8,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
-from booking_core.rules.model import BookingPolicy, PeakWindow, Schedule, WeeklyWindow
+from booking_core.rules.model import (
+    BookingPolicy,
+    PeakWindow,
+    Schedule,
+    SpecialDay,
+    WeeklyWindow,
+)
 
 # A client's external id is part of a DynamoDB key: at most 255 characters and 255 bytes.
 MAX_EXTERNAL_ID_BYTES = 255
@@ -36,6 +42,10 @@ ACTIVE_STATUSES = frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED, Boo
 
 # The cancellation reason of a pending booking whose hold ran out unpaid.
 HOLD_EXPIRED_REASON = "expired"
+
+# The cancellation reason of a booking the venue cancelled (refunded in full); the venue's own
+# words for why are the booking's cancellation notes, and its email says them.
+VENUE_CANCELLED_REASON = "venue_cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +94,30 @@ class Venue:
     # keeps `platform_fee_percent` of each as its application fee.
     stripe_account_id: str | None = None
     platform_fee_percent: Decimal = Decimal("0")
+    # What Stripe last said of that account (services.stripe_connect): False from onboarding
+    # until `account.updated` says otherwise; None for an account set by hand before onboarding
+    # existed, which takes charges as it always did. `stripe_account_updated_at` is the
+    # `created` (epoch seconds) of the event last applied: an older one changes nothing.
+    stripe_charges_enabled: bool | None = None
+    stripe_payouts_enabled: bool = False
+    stripe_details_submitted: bool = False
+    stripe_account_updated_at: int | None = None
+    # Bookings are paid at the venue while its account cannot take charges (else refused).
+    accepts_pay_at_venue: bool = False
+    # Dated exceptions to the weekly hours (holidays), by date; copied onto each resource.
+    special_days: tuple[SpecialDay, ...] = ()
+    # Incremented by every change (an operator's edit), in a write conditioned on it: the ETag.
+    version: int = 1
 
     @property
     def full_address(self) -> str:
         return ", ".join(part for part in (self.address, self.city) if part)
+
+    @property
+    def takes_online_payments(self) -> bool:
+        """Whether bookings here can be paid online: the platform charges (no connected
+        account), or the connected account can take charges."""
+        return self.stripe_account_id is None or self.stripe_charges_enabled is not False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +147,11 @@ class Resource:
     is_bookable: bool = True
     # The venue's, copied like the timezone so that booking needs one read for the resource.
     cancellation_terms: CancellationTerms = CancellationTerms()
+    # The venue's special days, copied likewise (changed with the venue, in one transaction).
+    special_days: tuple[SpecialDay, ...] = ()
+    # Incremented by every change (an operator's edit, a venue change rewriting the copies), in
+    # a write conditioned on it: the ETag.
+    version: int = 1
 
     @property
     def schedule(self) -> Schedule:
@@ -126,6 +161,7 @@ class Resource:
             currency=self.currency,
             weekly_windows=self.weekly_windows,
             peak_windows=self.peak_windows,
+            special_days=self.special_days,
             policy=BookingPolicy(
                 interval_minutes=self.booking_interval_minutes,
                 min_duration_minutes=self.min_booking_duration_minutes,
@@ -139,11 +175,24 @@ class Resource:
 
 @dataclass(frozen=True, slots=True)
 class Closure:
+    """A resource closed for a time (maintenance, a tournament): nobody may book it then.
+
+    `hours_from`/`hours_until` are the UTC hours whose items carry the closure, so that
+    bookings read it with the bookings there (see `store.closures`). `complete` is False only
+    while a long closure is being written in steps (or if writing it stopped halfway: it can
+    then be deleted). `group_id` is shared by the closures of one venue-wide closing.
+    """
+
     id: str
     resource_id: int
     start: datetime
     end: datetime
     reason: str
+    group_id: str | None = None
+    created_at: datetime | None = None
+    hours_from: datetime | None = None
+    hours_until: datetime | None = None
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +369,33 @@ class Booking:
     # percent is the client's at booking time.
     client_id: str | None = None
     commission_percent: Decimal | None = None
+    # Booked online at a venue whose Stripe account could not take charges and that accepts
+    # payment at the venue: confirmed at once, paid there, never online.
+    pay_at_venue: bool = False
+    # A booking the venue made for a walk-in or phone customer (see `is_walk_in`): who it is
+    # for, since its `user_id` is the venue's walk-in account, and which staff member made it.
+    customer_name: str | None = None
+    customer_email: str | None = None
+    customer_phone: str | None = None
+    booked_by: str | None = None
+
+    @property
+    def is_walk_in(self) -> bool:
+        """Made by the venue's staff for a customer without an account, paid at the venue."""
+        return self.customer_name is not None
+
+    def walk_in_customer(self) -> User:
+        """A walk-in booking's customer as the emails address them: the name and the email
+        staff took (empty if none), under the venue's walk-in account id; no password."""
+        return User(
+            id=self.user_id,
+            email=self.customer_email or "",
+            first_name=self.customer_name or "",
+            last_name="",
+            password_hash="",
+            is_active=False,
+            role="walk_in",
+        )
 
     @property
     def duration_minutes(self) -> int:

@@ -50,6 +50,7 @@ _RULE_TITLES = {
     "too-far-ahead": "Too far ahead",
     "invalid-duration": "Invalid duration",
     "too-many-holds": "Too many unpaid bookings",
+    "online-payment-unavailable": "Online payment unavailable",
 }
 
 

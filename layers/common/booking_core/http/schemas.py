@@ -22,6 +22,7 @@ from pydantic import (
 from booking_core.domain import (
     HOLD_EXPIRED_REASON,
     MAX_EXTERNAL_ID_BYTES,
+    VENUE_CANCELLED_REASON,
     BookingStatus,
     fits_external_id,
 )
@@ -169,6 +170,9 @@ class CancelRequest(_Input):
         # cancellation by its owner must never read as one.
         if value == HOLD_EXPIRED_REASON:
             raise ValueError(f'"{HOLD_EXPIRED_REASON}" is reserved for holds that ran out.')
+        # Nor as the venue's: its email says the venue cancelled, in the venue's words.
+        if value == VENUE_CANCELLED_REASON:
+            raise ValueError(f'"{VENUE_CANCELLED_REASON}" is reserved for the venue.')
         return value
 
 

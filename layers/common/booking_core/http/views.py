@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from booking_core.domain import (
-    WEEKDAYS,
     Booking,
     CatalogueMapping,
     Principal,
@@ -16,12 +15,14 @@ from booking_core.domain import (
     UserMapping,
     Venue,
 )
+from booking_core.models.venue_values import venue_values
 
 if TYPE_CHECKING:
     from booking_core.rules.model import AvailableRange, DayWindow
     from booking_core.services.availability import Availability
     from booking_core.services.clients import Registration
     from booking_core.services.payments import Checkout, PaymentResult
+    from booking_core.store.audit import AuditEntry
     from booking_core.store.commissions import CommissionLine, Statement
 
 
@@ -54,22 +55,37 @@ def venue_summary(venue: Venue) -> dict[str, Any]:
 
 
 def venue_detail(venue: Venue) -> dict[str, Any]:
+    """The contract's venue detail, with the cancellation terms in numbers and the special
+    days (dated exceptions to the weekly hours)."""
+    values = venue_values(venue)
     return {
         **venue_summary(venue),
         "phone": venue.phone,
         "email": venue.email,
-        "opening_hours": {
-            day: {
-                "closed": not venue.opening_hours.get(day),
-                "ranges": [
-                    {"open": r.opens, "close": r.closes} for r in venue.opening_hours.get(day, ())
-                ],
-            }
-            for day in WEEKDAYS
-        },
+        "opening_hours": values["opening_hours"],
         "cancellation_policy": venue.cancellation_policy,
+        "cancellation_terms": values["cancellation_terms"],
         "min_advance_booking_hours": venue.min_advance_booking_hours,
         "max_advance_booking_days": venue.max_advance_booking_days,
+        "special_days": values["special_days"],
+    }
+
+
+def venue_view(venue: Venue) -> dict[str, Any]:
+    """A venue as its operators see it after a change: the detail and its version (the
+    number in its ETag)."""
+    return {**venue_detail(venue), "version": venue.version}
+
+
+def audit_entry_view(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": timestamp(entry.at),
+        "actor": {"user_id": entry.actor_user_id, "role": entry.actor_role},
+        "action": entry.action,
+        "target": entry.target,
+        "before": entry.before,
+        "after": entry.after,
     }
 
 
@@ -94,6 +110,14 @@ def resource_view(resource: Resource) -> dict[str, Any]:
         "prevent_unbookable_gaps": resource.prevent_unbookable_gaps,
         "description": resource.description,
     }
+
+
+def resource_admin_view(resource: Resource) -> dict[str, Any]:
+    """The resource as its operators see it after a change: the public view, everything they
+    set (notice, horizon, weekly and peak windows) and the version (the ETag's number)."""
+    from booking_core.models.resources import settings_view
+
+    return {**resource_view(resource), **settings_view(resource), "version": resource.version}
 
 
 def booking_view(booking: Booking, now: datetime) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from booking_core.domain import Booking, BookingStatus, User, Venue
+from booking_core.domain import VENUE_CANCELLED_REASON, Booking, BookingStatus, User, Venue
 from booking_core.notifications.ics import booking_calendar
 
 CALENDAR_REQUEST = "text/calendar; method=REQUEST; charset=utf-8"
@@ -141,18 +141,23 @@ def operator_notification(booking: Booking, venue: Venue, user: User) -> Email:
 def cancellation_notice(booking: Booking, venue: Venue, user: User) -> Email:
     """To the user, once the booking is cancelled: which booking, and what is refunded."""
     when = _When(booking, venue)
+    details = [
+        ("Reference", booking.reference_code),
+        ("Venue", venue.name),
+        ("Booked", booking.resource_name),
+        ("Date", when.date_text),
+        ("Time", when.time_range_text),
+    ]
+    opening = f"Your booking {booking.reference_code} has been cancelled."
+    if booking.cancellation_reason == VENUE_CANCELLED_REASON:
+        # The venue cancelled it: say so, and why, in the venue's words.
+        opening = f"{venue.name} has cancelled your booking {booking.reference_code}."
+        if booking.cancellation_notes.strip():
+            details.insert(0, ("Reason", _header(booking.cancellation_notes)))
     blocks: list[_Block] = [
         _greeting(user),
-        f"Your booking {booking.reference_code} has been cancelled.",
-        _Details(
-            (
-                ("Reference", booking.reference_code),
-                ("Venue", venue.name),
-                ("Booked", booking.resource_name),
-                ("Date", when.date_text),
-                ("Time", when.time_range_text),
-            )
-        ),
+        opening,
+        _Details(tuple(details)),
         "\n".join(_refund(booking)),
         "The attached calendar update removes the event from your calendar.",
     ]
@@ -194,6 +199,57 @@ def payment_refunded_notice(
     return Email(
         to=_mailbox(user.first_name, user.last_name, address=user.email),
         subject=_header(f"Payment refunded: {refunded} for booking {booking.reference_code}"),
+        text=_text(blocks),
+        html=_html(blocks),
+        reply_to=venue.email or None,
+    )
+
+
+# What each venue role may do, as the staff emails tell it.
+_ROLE_DUTIES = {
+    "owner": "run everything at the venue, including its staff and its Stripe account",
+    "manager": "manage the courts, prices, closures and bookings",
+    "staff": "see the bookings, book walk-in customers and mark no-shows",
+}
+
+
+def staff_added(venue: Venue, user: User, role: str) -> Email:
+    """To a person with an account, added to a venue's staff: where, and in which role."""
+    blocks: list[_Block] = [
+        _greeting(user),
+        f"You have been added to the staff of {venue.name} as {role}.",
+        _Details((("Venue", venue.name), ("Role", role), ("Your account", user.email))),
+        f"As {role} you can {_ROLE_DUTIES.get(role, 'work for the venue')}. "
+        "Sign in with your account to start.",
+        "If you did not expect this, reply to this email.",
+    ]
+    return Email(
+        to=_mailbox(user.first_name, user.last_name, address=user.email),
+        subject=_header(f"You are now {role} at {venue.name}"),
+        text=_text(blocks),
+        html=_html(blocks),
+        reply_to=venue.email or None,
+    )
+
+
+def staff_invitation(venue: Venue, email: str, role: str, expires_at: datetime) -> Email:
+    """To an address without an account, invited to a venue's staff: how to accept, and until
+    when (on the venue's clock)."""
+    until = f"{_date_time(expires_at.astimezone(ZoneInfo(venue.timezone)))} ({venue.timezone})"
+    blocks: list[_Block] = [
+        "Hello,",
+        f"You are invited to join the staff of {venue.name} as {role}.",
+        _Details(
+            (("Venue", venue.name), ("Role", role), ("Invited", email), ("Valid until", until))
+        ),
+        f"As {role} you can {_ROLE_DUTIES.get(role, 'work for the venue')}.",
+        "To accept, create your account with this email address before the invitation runs "
+        "out: you join the venue's staff as soon as the account exists.",
+        "If you did not expect this invitation, you can ignore this email.",
+    ]
+    return Email(
+        to=email,
+        subject=_header(f"Invitation: join {venue.name} as {role}"),
         text=_text(blocks),
         html=_html(blocks),
         reply_to=venue.email or None,

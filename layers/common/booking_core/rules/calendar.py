@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from booking_core.rules.model import BookingPolicy, DayWindow, Schedule, Span
+from booking_core.rules.model import BookingPolicy, DayWindow, Schedule, Span, SpecialDay
 
 _ONE_DAY = timedelta(days=1)
 _ONE_MICROSECOND = timedelta(microseconds=1)
@@ -135,19 +135,49 @@ def date_range(first_day: date, last_day: date) -> list[date]:
 def utc_windows(schedule: Schedule, first_day: date, last_day: date) -> list[UtcWindow]:
     """The weekly windows made concrete on each local date, as UTC instants, sorted by start.
 
-    Windows that a DST gap leaves empty (e.g. 02:00-03:00 on spring-forward day) are dropped.
+    On a special day the windows are cut to its ranges (none on a closed day), keeping their
+    price; the special day's label, if it has one, replaces theirs. Windows that a DST gap
+    leaves empty (e.g. 02:00-03:00 on spring-forward day) are dropped.
     """
     zone = venue_zone(schedule)
+    special = special_days_between(schedule, first_day, last_day)
     windows: list[UtcWindow] = []
     for day in date_range(first_day, last_day):
+        exception = special.get(day)
         for weekly in schedule.weekly_windows:
             if weekly.weekday != day.weekday():
                 continue
             start, end = wall_span_to_utc(day, weekly.opens, weekly.closes, zone)
-            if end > start:
-                windows.append(UtcWindow(day, start, end, weekly.price_per_hour, weekly.label))
+            pieces = [Interval(start, end)]
+            label = weekly.label
+            if exception is not None:
+                pieces = _cut_to_ranges(pieces[0], exception, zone)
+                label = exception.label or label
+            windows += [
+                UtcWindow(day, piece.start, piece.end, weekly.price_per_hour, label)
+                for piece in pieces
+                if piece.end > piece.start
+            ]
     windows.sort(key=lambda w: (w.start, w.end))
     return windows
+
+
+def special_days_between(
+    schedule: Schedule, first_day: date, last_day: date
+) -> dict[date, SpecialDay]:
+    """The schedule's special days on the dates first_day..last_day, by date."""
+    return {d.date: d for d in schedule.special_days if first_day <= d.date <= last_day}
+
+
+def _cut_to_ranges(window: Interval, special: SpecialDay, zone: ZoneInfo) -> list[Interval]:
+    """The parts of a window of `special.date` that lie inside the special day's ranges."""
+    pieces = []
+    for day_range in special.ranges:
+        opens, closes = wall_span_to_utc(special.date, day_range.opens, day_range.closes, zone)
+        start, end = max(window.start, opens), min(window.end, closes)
+        if start < end:
+            pieces.append(Interval(start, end))
+    return pieces
 
 
 def day_windows(schedule: Schedule, first_day: date, last_day: date) -> list[DayWindow]:

@@ -79,3 +79,16 @@ class TooManyHolds(BookingRuleViolation):
         super().__init__(
             f"You can hold at most {cap} unpaid bookings at a time", code="too-many-holds"
         )
+
+
+class OnlinePaymentUnavailable(BookingRuleViolation):
+    """The venue's Stripe account cannot take charges yet, and it does not take payment at the
+    venue instead: nothing can be booked there for now."""
+
+    def __init__(
+        self,
+        message: str = (
+            "This venue does not take online payments yet, so it cannot be booked online."
+        ),
+    ) -> None:
+        super().__init__(message, code="online-payment-unavailable")

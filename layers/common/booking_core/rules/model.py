@@ -61,6 +61,33 @@ class BookingPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class DayRange:
+    """Opening time on one day, in venue-local wall time; `closes == time(0)` is midnight at
+    the end of the day, otherwise `closes > opens`."""
+
+    opens: time
+    closes: time
+
+
+@dataclass(frozen=True, slots=True)
+class SpecialDay:
+    """A dated exception to the weekly hours (a holiday): closed all day when it has no
+    `ranges`; otherwise open only within them.
+
+    A special day only takes opening time away: on it, a weekly window is cut to its ranges,
+    keeping the window's price (a range outside every weekly window opens nothing).
+    """
+
+    date: date  # venue-local
+    ranges: tuple[DayRange, ...] = ()
+    label: str = ""
+
+    @property
+    def closed(self) -> bool:
+        return not self.ranges
+
+
+@dataclass(frozen=True, slots=True)
 class Schedule:
     """Everything the rules need to know about one resource."""
 
@@ -69,6 +96,8 @@ class Schedule:
     weekly_windows: tuple[WeeklyWindow, ...]
     policy: BookingPolicy
     peak_windows: tuple[PeakWindow, ...] = ()
+    # The venue's dated exceptions to the weekly windows, at most one per date.
+    special_days: tuple[SpecialDay, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

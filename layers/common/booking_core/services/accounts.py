@@ -9,8 +9,10 @@ import secrets
 import uuid
 from functools import lru_cache
 
+from booking_core import clock
 from booking_core.domain import Principal, PrincipalKind, User
-from booking_core.errors import InvalidCredentials, Unauthenticated
+from booking_core.errors import InvalidCredentials, ServiceBusy, Unauthenticated
+from booking_core.observability import logger
 from booking_core.store import accounts, clients
 
 # scrypt's cost: about 50 ms on a Lambda core, far more for anyone guessing offline.
@@ -45,6 +47,12 @@ def token_hash(token: str) -> str:
 def register_user(
     email: str, password: str, first_name: str = "", last_name: str = "", *, role: str = "person"
 ) -> User:
+    """A new account with a password: the person signing up, or an admin creating it.
+
+    A person whose email a venue has invited to its staff joins that staff at once (see
+    `services.staff`). Partner apps create their users elsewhere (`services.clients`), and
+    those never join a staff by invitation: the person has not acted.
+    """
     user = User(
         id=str(uuid.uuid4()),
         email=email,
@@ -54,7 +62,19 @@ def register_user(
         role=role,
     )
     accounts.create_user(user)
+    _accept_staff_invitations(user)
     return user
+
+
+def _accept_staff_invitations(user: User) -> None:
+    # Loaded here: every request authenticates through this module, few create accounts.
+    from booking_core.services import staff
+
+    try:
+        staff.accept_invitations(user, clock.now())
+    except ServiceBusy:
+        # The account stands; its invitations stay pending (an owner may invite it again).
+        logger.error("Staff invitations not accepted: the table is busy")
 
 
 def issue_token(user_id: str) -> str:

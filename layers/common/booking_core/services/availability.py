@@ -15,7 +15,7 @@ from booking_core.rules.model import AvailableRange, DayWindow, Span
 from booking_core.services.catalogue import resource as load_resource
 from booking_core.settings import get_settings
 from booking_core.store import bookings as booking_store
-from booking_core.store import catalogue
+from booking_core.store import closures as closure_store
 
 if TYPE_CHECKING:
     from booking_core.http.schemas import AvailabilityQuery
@@ -58,7 +58,9 @@ def availability(
     booked = booking_store.booked_spans_with_owner(
         resource.id, window_start, window_end, now, slot_minutes=resource.booking_interval_minutes
     )
-    closures = catalogue.closures_overlapping(resource.id, window_start, window_end)
+    # The closures themselves, not their entries in the hour items: one query for any range.
+    # A closure being written in steps shows already (its time is blocked as it is written).
+    closures = closure_store.closures_overlapping(resource.id, window_start, window_end)
     busy = [span for span, _ in booked] + [
         Span(start=c.start, end=c.end, reason=c.reason) for c in closures
     ]

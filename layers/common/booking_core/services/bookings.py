@@ -8,6 +8,7 @@ import secrets
 import string
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from booking_core.domain import (
 )
 from booking_core.errors import (
     BookingNotCancellable,
+    DomainError,
     InvalidRequest,
     NotFound,
     ServiceBusy,
@@ -30,7 +32,8 @@ from booking_core.errors import (
 )
 from booking_core.observability import count, logger
 from booking_core.rules.errors import InvalidDuration, SlotUnavailable, StartInPast, TooManyHolds
-from booking_core.rules.model import Span
+from booking_core.rules.model import Schedule
+from booking_core.services import stripe_connect
 from booking_core.settings import get_settings
 from booking_core.store import bookings as store
 from booking_core.store import catalogue, tasks
@@ -53,10 +56,62 @@ def _back_off(attempt: int) -> None:
     time.sleep(random.uniform(0, ceiling))  # noqa: S311 - jitter, not a secret
 
 
+class ResourceChanged(Exception):
+    """The resource was changed (by its venue's staff) between reading it and writing a
+    booking of it: the booking is decided again on the resource as it is now."""
+
+
+# How often a booking is decided again on a resource changed meanwhile.
+_RESOURCE_READS = 3
+
+
+def on_the_resource_as_it_is[T](book: Callable[[], T]) -> T:
+    """`book()`, again if the resource changed while it ran (`ResourceChanged`)."""
+    for _ in range(_RESOURCE_READS):
+        try:
+            return book()
+        except ResourceChanged:
+            logger.info("Resource changed while booking it; deciding again")
+    raise ServiceBusy(retry_after_seconds=1)
+
+
 def create_booking(principal: Principal, request: BookingCreate, now: datetime) -> Booking:
-    """Book a resource for the caller, status pending. Never overlaps another booking."""
+    """Book a resource for the caller, status pending (confirmed, to be paid at the venue, at
+    a venue whose Stripe account cannot take charges yet). Never overlaps another booking."""
+    return on_the_resource_as_it_is(lambda: _create_booking(principal, request, now))
+
+
+def _create_booking(principal: Principal, request: BookingCreate, now: datetime) -> Booking:
     resource = _bookable_resource(principal, request)
-    if request.participant_count > resource.capacity:
+    check_capacity(resource, request.participant_count)
+    # Refused where the venue can take neither online payment nor payment at the venue.
+    at_venue = stripe_connect.paid_at_venue(catalogue.get_venue(resource.venue_id))
+    tz = ZoneInfo(resource.timezone)
+    start, end = request.start_datetime.astimezone(tz), request.end_datetime.astimezone(tz)
+
+    def compose(slots: list[datetime], hours: list[datetime]) -> Booking:
+        booking = _new_booking(principal, resource, request, start, end, slots, hours, now)
+        return stripe_connect.to_pay_at_venue(booking, now) if at_venue else booking
+
+    booking = place_booking(
+        resource,
+        resource.schedule,
+        start,
+        end,
+        now,
+        compose=compose,
+        # Paid at the venue, a booking is no hold: confirmed at once, with its emails.
+        holder=None if at_venue else principal,
+        also=lambda booking: stripe_connect.confirmation_tasks(booking, now) if at_venue else [],
+    )
+    # Every later line of this request names the booking too.
+    logger.append_keys(booking_id=booking.id)
+    logger.info("Booking created")
+    return booking
+
+
+def check_capacity(resource: Resource, participant_count: int) -> None:
+    if participant_count > resource.capacity:
         raise InvalidRequest(
             {
                 "participant_count": [
@@ -64,9 +119,27 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
                 ]
             }
         )
-    schedule = resource.schedule
-    tz = ZoneInfo(resource.timezone)
-    start, end = request.start_datetime.astimezone(tz), request.end_datetime.astimezone(tz)
+
+
+def place_booking(
+    resource: Resource,
+    schedule: Schedule,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    compose: Callable[[list[datetime], list[datetime]], Booking],
+    holder: Principal | None,
+    also: Callable[[Booking], list[dict[str, Any]]] = lambda _booking: [],
+) -> Booking:
+    """Check [start, end) against `schedule`'s rules and what is booked or closed around it,
+    and write the booking `compose(slots, hours)` gives in the conditional write that makes a
+    double booking impossible; re-validate and retry when the write races another.
+
+    With `holder`, the booking is a hold of theirs, counted against their cap of live holds
+    in the same write. `also` gives operations to write with the booking (emails, an audit
+    entry). Raises the booking rule's error, or ServiceBusy after too many races.
+    """
     # First the rules that need no stored data, which take the same time for any span: the
     # work after them (slots, hours, reading the hours) grows with the length they bound.
     rules.check_booking_times(schedule, start, end, now)
@@ -76,7 +149,6 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
         raise InvalidDuration(
             "Booking is too long: it would hold more booking intervals than can be reserved at once"
         )
-    look_from, look_to = rules.busy_window(schedule, start, end)
     cap = get_settings().max_live_holds
 
     for attempt in range(MAX_WRITE_ATTEMPTS):
@@ -84,41 +156,49 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
             _back_off(attempt)
         # The hour items give the versions and the bookings they count in one atomic read per
         # item; a booking written after this read bumps a version and makes our write fail.
-        # The same read gives the caller's holds, which the write is conditioned on as well:
+        # The same read gives the holder's holds, which the write is conditioned on as well:
         # so concurrent bookings of one caller never pass the cap together.
-        state, ledger = store.hours_and_holds(
-            resource.id, hours, now, user_id=principal.user_id, client_id=principal.client_id
-        )
-        holds = _live_holds(ledger, now, cap)
-        try:
-            rules.check_live_holds(len(holds.holds), cap)
-        except TooManyHolds:
-            count("HoldCapReached")
-            raise
-        busy = list(state.bookings)
-        busy += [
-            Span(start=c.start, end=c.end, reason=c.reason)
-            for c in catalogue.closures_overlapping(resource.id, look_from, look_to)
-        ]
+        holds: store.HoldLedger | None = None
+        if holder is None:
+            state = store.hour_state(resource.id, hours, now)
+        else:
+            state, ledger = store.hours_and_holds(
+                resource.id, hours, now, user_id=holder.user_id, client_id=holder.client_id
+            )
+            holds = _live_holds(ledger, now, cap)
+            try:
+                rules.check_live_holds(len(holds.holds), cap)
+            except TooManyHolds:
+                count("HoldCapReached")
+                raise
+        # Closures are in the same hour items (`store.closures`): the version this write is
+        # conditioned on covers them too, so a closure made meanwhile makes it fail.
+        busy = state.busy
         try:
             rules.validate_booking(schedule, start, end, busy, now)
         except SlotUnavailable:
             count("BookingConflict")
             raise
 
-        booking = _new_booking(principal, resource, request, start, end, slots, hours, now)
+        booking = compose(slots, hours)
         try:
-            store.insert_booking(booking, seen_versions=state.versions, now=now, holds=holds)
+            store.insert_booking(
+                booking,
+                seen_versions=state.versions,
+                now=now,
+                holds=holds,
+                also=[*also(booking), catalogue.resource_unchanged_op(resource)],
+            )
         except store.SlotTaken:
             count("BookingConflict")
             raise SlotUnavailable() from None
         except (store.ScheduleChanged, store.ReferenceCodeTaken):
+            fresh = catalogue.get_resource(resource.id, consistent=True)
+            if fresh is None or fresh.version != resource.version:
+                raise ResourceChanged from None
             logger.info("Booking write raced another; re-validating", extra={"attempt": attempt})
             continue
         count("BookingCreated")
-        # Every later line of this request names the booking too.
-        logger.append_keys(booking_id=booking.id)
-        logger.info("Booking created")
         return booking
     raise ServiceBusy(retry_after_seconds=1)
 
@@ -236,22 +316,69 @@ def cancel_booking(
     principal: Principal, booking_id: str, request: CancelRequest, now: datetime
 ) -> Booking:
     """Cancel one of the caller's bookings; its time is free again at once."""
-    for attempt in range(MAX_WRITE_ATTEMPTS):
-        if attempt:
-            _back_off(attempt)
+
+    def cancellable() -> Booking:
         current = booking(principal, booking_id)
         if not current.is_active:
             raise BookingNotCancellable(f"This booking is already {current.status.value}.")
         if not current.can_cancel(now):
             raise BookingNotCancellable(_too_late(current, now))
-        refund, refunded_total = current.refund_on_cancel(now), current.refunded_amount
-        if refund > 0:
-            # Only a paid booking's cancellation loads the Stripe SDK. The refund is what the
-            # terms give back less what was refunded already, so a retry after a failed write
-            # below (or after a refund from Stripe's Dashboard) never refunds twice.
+        return current
+
+    return cancel_and_refund(
+        cancellable, now, reason=request.reason, notes=request.notes, refund_in_full=False
+    )
+
+
+def cancel_and_refund(
+    read: Callable[[], Booking],
+    now: datetime,
+    *,
+    reason: str,
+    notes: str,
+    refund_in_full: bool,
+    records: Callable[[Booking, Booking], list[dict[str, Any]]] = lambda _b, _c: [],
+) -> Booking:
+    """The cancellation step every way of cancelling shares: free the time, refund a paid
+    booking, cancel a pending one's PaymentIntent, email the person; all in one write.
+
+    `read` loads the booking afresh (and raises if it may not be cancelled): it is called again
+    after a write that raced another. A paid booking gets back what its terms give, or with
+    `refund_in_full` its whole price; less what was refunded already either way, and never
+    more than is left on the charge. `records` gives operations (an audit entry) to write in
+    the same transaction, from the booking as read and as cancelled.
+    """
+    refunded_intent: str | None = None  # a refund this cancellation made, once it has
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        if attempt:
+            _back_off(attempt)
+        try:
+            current = read()
+        except DomainError:
+            if refunded_intent is not None:
+                # Our refund went through, then another change (the person's own
+                # cancellation, a no-show) won the write: the booking must still show it.
+                from booking_core.services.payments.refunds import show_refunds_on_booking
+
+                show_refunds_on_booking(refunded_intent, now)
+            raise
+        refund_due = current.refund_on_cancel(now)
+        paid = current.status == BookingStatus.PAID or (
+            current.status == BookingStatus.NO_SHOW and current.paid_at is not None
+        )
+        if refund_in_full and paid:
+            refund_due = current.total_price
+        refunded_total = current.refunded_amount
+        if refund_due > 0:
+            # Only a paid booking's cancellation loads the Stripe SDK. The refund is what is
+            # due less what was refunded already, so a retry after a failed write below (or
+            # after a refund from Stripe's Dashboard) never refunds twice.
             from booking_core.services import payments
 
-            refunded_total = payments.refund_for_cancellation(current, refund, now).refunded_total
+            refund = payments.refund_for_cancellation(current, refund_due, now)
+            refunded_total = refund.refunded_total
+            if refund.amount > 0:
+                refunded_intent = current.payment_intent_id
         cancelled = dataclasses.replace(
             current,
             # Refunded: money went back (by this cancellation, by an attempt of it that
@@ -259,20 +386,21 @@ def cancel_booking(
             status=BookingStatus.REFUNDED if refunded_total > 0 else BookingStatus.CANCELLED,
             cancelled_at=now,
             updated_at=now,
-            cancellation_reason=request.reason,
-            cancellation_notes=request.notes,
+            cancellation_reason=reason,
+            cancellation_notes=notes,
             refunded_amount=refunded_total,
         )
-        follow_up = [tasks.new_task_op("email.cancellation", booking_id, now)]
+        follow_up = [tasks.new_task_op("email.cancellation", current.id, now)]
         if current.status == BookingStatus.PENDING:
             # Nobody may pay for it any more (a payment that gets through is refunded).
             follow_up += _intent_cancellation(current, now)
+        follow_up += records(current, cancelled)
         try:
             store.cancel_booking(current, cancelled, tasks=follow_up)
         except store.ScheduleChanged:
             continue
         count("BookingCancelled")
-        logger.info("Booking cancelled", extra={"booking_id": booking_id})
+        logger.info("Booking cancelled", extra={"booking_id": current.id})
         return cancelled
     raise ServiceBusy(retry_after_seconds=1)
 
@@ -295,15 +423,12 @@ def time_to_keep(booking: Booking, now: datetime) -> dict[str, int]:
     if booking.start <= now:
         raise StartInPast()
     resource = catalogue.get_resource(booking.resource_id)
-    if resource is not None:
-        schedule = resource.schedule
-        look_from, look_to = rules.busy_window(schedule, booking.start, booking.end)
-        busy = [span for span in state.bookings if span.booking_id != booking.id]
-        busy += [
-            Span(start=c.start, end=c.end, reason=c.reason)
-            for c in catalogue.closures_overlapping(booking.resource_id, look_from, look_to)
-        ]
-        rules.check_still_free(schedule, booking.start, booking.end, busy, now)
+    if resource is None or not (resource.is_active and resource.is_bookable):
+        # Taken out of service since the hold ran out: the time is not the venue's to sell.
+        raise SlotUnavailable()
+    # The booking's hours cover its busy window: the bookings and closures around it.
+    busy = [span for span in state.busy if span.booking_id != booking.id]
+    rules.check_still_free(resource.schedule, booking.start, booking.end, busy, now)
     return state.versions
 
 

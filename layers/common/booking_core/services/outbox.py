@@ -25,6 +25,9 @@ EMAILS: dict[str, Composer] = {
     "email.cancellation": messages.cancellation_notice,
 }
 
+# A task whose payload carries the whole email, `{"email": Email.to_dict()}`.
+COMPOSED_EMAIL = "email.composed"
+
 
 @dataclass
 class Outcome:
@@ -101,6 +104,8 @@ def _carry_out(task: Task, now: datetime) -> None:
         _send_email(task, EMAILS[task.kind])
     elif task.kind == "email.payment_refunded":
         _send_refund_notice(task)
+    elif task.kind == COMPOSED_EMAIL:
+        _send_composed_email(task)
     elif task.kind == "stripe.refund":
         _refund(task, now)
     elif task.kind == "stripe.cancel_intent":
@@ -109,12 +114,19 @@ def _carry_out(task: Task, now: datetime) -> None:
         raise ValueError(f"unknown task kind {task.kind}")
 
 
+def _send_composed_email(task: Task) -> None:
+    """An email composed when the change was made (a staff invitation: no booking to read)."""
+    delivery.send(messages.Email.from_dict(task.payload["email"]), task.id)
+    count("EmailSent")
+
+
 def _parties(booking_id: str) -> tuple[Booking, Venue, User]:
     booking = booking_store.get_booking(booking_id)
     if booking is None:
         raise LookupError(f"booking {booking_id} not found")
     venue = catalogue.get_venue(booking.venue_id)
-    user = accounts.get_user(booking.user_id)
+    # A walk-in's customer has no account: the emails go to the address staff took.
+    user = booking.walk_in_customer() if booking.is_walk_in else accounts.get_user(booking.user_id)
     if venue is None or user is None:
         raise LookupError(f"venue or user of booking {booking_id} not found")
     return booking, venue, user
@@ -124,6 +136,9 @@ def _send_email(task: Task, compose: Composer) -> None:
     booking, venue, user = _parties(task.booking_id)
     if task.kind == "email.operator_notification" and not venue.email:
         logger.info("Venue has no email address", extra={"task_id": task.id})
+        return
+    if booking.is_walk_in and task.kind != "email.operator_notification" and not user.email:
+        logger.info("Walk-in customer gave no email address", extra={"task_id": task.id})
         return
     delivery.send(compose(booking, venue, user), task.id)
     count("EmailSent")

@@ -1,7 +1,7 @@
 """The audit trail of a venue: who changed what, when, and the values before and after.
 
 Keys:
-  VENUE#<id> / AUDIT#<utc instant>#<uuid>
+  VENUE#<id> / AUDIT#<utc instant, to the microsecond>#<uuid>
 
 An entry is written in the same transaction as the change it records (`entry_op`), so there is
 no change without its entry and no entry for a change that did not happen. Nothing updates or
@@ -14,12 +14,11 @@ import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from booking_core.domain import Operator
 from booking_core.store import table
-from booking_core.store.timestamps import utc_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +39,7 @@ def entry_op(entry: AuditEntry) -> dict[str, Any]:
     return table.put_op(
         {
             "pk": f"VENUE#{entry.venue_id}",
-            "sk": f"AUDIT#{utc_key(entry.at)}#{entry.id}",
+            "sk": f"AUDIT#{_sort_key(entry.at)}#{entry.id}",
             "entity": "audit",
             "id": entry.id,
             "venue_id": entry.venue_id,
@@ -119,6 +118,11 @@ def entries(venue_id: int, *, newest_first: bool = True) -> Iterator[AuditEntry]
             before=_from_text(item.get("before")),
             after=_from_text(item.get("after")),
         )
+
+
+def _sort_key(moment: datetime) -> str:
+    """To the microsecond, so that two changes in one second read back in the order made."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _as_text(values: Mapping[str, Any] | None) -> str | None:

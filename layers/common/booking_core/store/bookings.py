@@ -4,9 +4,12 @@ Keys:
   BOOKING#<uuid> / BOOKING            the booking; gsi1: USER#<user> / BOOKING#<start utc>#<uuid>
   REFCODE#<reference code> / REFCODE  keeps reference codes unique
   RESOURCE#<id> / SLOT#<start utc>    one item per booking-interval slot a booking holds
-  RESOURCE#<id> / HOUR#<utc hour>     a version number per resource and UTC hour
+  RESOURCE#<id> / HOUR#<utc hour>     a version number per resource and UTC hour, with an
+                                      entry for each booking (`booking_<id>`) and closure
+                                      (`closure_<id>`, see `store.closures`) counted there
   USER#<user> / HOLDS[#<client>]      the user's holds (made directly, or through a client):
                                       booking id -> hold expiry, and a version
+A booking also carries gsi3: VENUE#<venue> / <start utc>#<uuid>, the venue's bookings by start.
 A pending booking also carries gsi2: HOLDS#<shard> / <hold expiry utc>#<uuid>, so that the
 sweep finds lapsed holds; paying, cancelling or expiring the booking removes it.
 
@@ -16,8 +19,9 @@ taken over in the same write); and, in every UTC hour the booking widened by the
 touches, an entry for the booking plus a version bump, conditioned on the version read before
 validating. The rules read busy time from the hour items alone: a transaction may become
 visible to other reads item by item, but never half an item, so a version comes with exactly
-the bookings it counts. Any two bookings whose verdicts depend on each other share an hour,
-so the second to commit fails and re-validates (see `services.bookings`). The slot conditions
+the bookings (and closures) it counts. Any two bookings whose verdicts depend on each other
+share an hour, so the second to commit fails and re-validates (see `services.bookings`); a
+closure takes part in the same way (`store.closures`). The slot conditions
 stop overlaps on one grid at once and carry the expired-hold takeover. The same transaction
 rewrites the caller's holds item, conditioned on its version as read, so the live holds the
 caller was counted with are the ones it has: two bookings of one caller never both pass a cap.
@@ -38,6 +42,7 @@ from booking_core.domain import Booking, BookingStatus
 from booking_core.rules.model import Span
 from booking_core.store import table
 from booking_core.store.catalogue import cancellation_terms_from_item
+from booking_core.store.closures import ENTRY_PREFIX as CLOSURE_ENTRY_PREFIX
 from booking_core.store.timestamps import epoch_seconds, parse_instant, utc_key
 
 # DynamoDB's limit on the items of one transaction.
@@ -91,22 +96,32 @@ class HoldLedger:
 
 @dataclass(frozen=True)
 class HourState:
-    """What the version items of some UTC hours say: their versions and the bookings in them."""
+    """What the version items of some UTC hours say: their versions, and the bookings and
+    closures (by closure id) in them."""
 
     versions: dict[str, int]
     bookings: list[Span]
+    closures: dict[str, Span] = dataclasses.field(default_factory=dict)
+
+    @property
+    def busy(self) -> list[Span]:
+        """The bookings and closures, as the rules take busy time."""
+        return [*self.bookings, *self.closures.values()]
 
 
 _ENTRY_PREFIX = "booking_"
+# BatchGetItem's limit on the keys of one request.
+_BATCH_GET_KEYS = 100
 
 
 def hour_state(resource_id: int, hours: Sequence[datetime], now: datetime) -> HourState:
-    """The versions of these UTC hours and the active bookings recorded in them.
+    """The versions of these UTC hours and the active bookings and closures recorded in them.
 
     Every booking is recorded, with its version bump, in each hour its look-around window
     touches, so one read of an hour item gives a version and exactly the bookings it counts:
     a transaction may become visible to other reads item by item, but never half an item.
-    A pending booking whose hold has expired no longer holds its time.
+    A pending booking whose hold has expired no longer holds its time. Closures are recorded
+    in the same way (`store.closures`). Any number of hours (read 100 at a time).
     """
     state, _ = _read_hours(resource_id, hours, now, holds_of=None)
     return state
@@ -137,26 +152,43 @@ def _read_hours(
     wanted = [{"pk": _resource_pk(resource_id), "sk": f"HOUR#{key}"} for key in keys]
     if holds_of is not None:
         wanted.append(_ledger_key(*holds_of))
-    response = table.client().batch_get_item(
-        RequestItems={
-            table.table_name(): {
-                "Keys": [table.to_dynamo(key) for key in wanted],
-                "ConsistentRead": True,
+    found: list[dict[str, Any]] = []
+    for first in range(0, len(wanted), _BATCH_GET_KEYS):
+        response = table.client().batch_get_item(
+            RequestItems={
+                table.table_name(): {
+                    "Keys": [
+                        table.to_dynamo(key) for key in wanted[first : first + _BATCH_GET_KEYS]
+                    ],
+                    "ConsistentRead": True,
+                }
             }
-        }
-    )
+        )
+        found += response["Responses"].get(table.table_name(), [])
     # An item left unprocessed (throttling) reads as version 0 with nothing in it: the write
     # then fails its condition and is retried, so a missing answer costs a retry, never a
     # booking (or a hold beyond the cap).
     versions: dict[str, int] = dict.fromkeys(keys, 0)
     bookings: dict[str, Span] = {}
+    closures: dict[str, Span] = {}
     holds = None
-    for item in map(table.from_dynamo, response["Responses"].get(table.table_name(), [])):
+    for item in map(table.from_dynamo, found):
         if holds_of is not None and item["pk"] != _resource_pk(resource_id):
             holds = _ledger_of(item, *holds_of)
             continue
         versions[item["sk"].removeprefix("HOUR#")] = int(item["version"])
         for name, entry in item.items():
+            closure_id = name.removeprefix(CLOSURE_ENTRY_PREFIX)
+            if closure_id != name:
+                closures.setdefault(
+                    closure_id,
+                    Span(
+                        start=parse_instant(entry["start"]),
+                        end=parse_instant(entry["end"]),
+                        reason=entry.get("reason", ""),
+                    ),
+                )
+                continue
             booking_id = name.removeprefix(_ENTRY_PREFIX)
             if name == booking_id or booking_id in bookings or _hold_expired(entry, now):
                 continue
@@ -166,7 +198,34 @@ def _read_hours(
                 reason="booked",
                 booking_id=booking_id,
             )
-    return HourState(versions=versions, bookings=list(bookings.values())), holds
+    state = HourState(versions=versions, bookings=list(bookings.values()), closures=closures)
+    return state, holds
+
+
+def live_bookings_not_over(resource_id: int, now: datetime) -> set[str]:
+    """Ids of the resource's active bookings (pending with a live hold, confirmed, paid) that
+    have not ended by `now`: from its hour items of the hour of `now` on, one strongly
+    consistent query.
+
+    Every active booking is listed in the hour items its look-around window touches, which
+    include the hours of its start and end, so none that has not ended is missed; a
+    cancelled or expired one has left them.
+    """
+    floor = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    found: set[str] = set()
+    items = table.query(
+        pk=_resource_pk(resource_id),
+        sk_between=(f"HOUR#{utc_key(floor)}", "HOUR#~"),
+        consistent=True,
+    )
+    for item in items:
+        for name, entry in item.items():
+            booking_id = name.removeprefix(_ENTRY_PREFIX)
+            if name == booking_id or _hold_expired(entry, now):
+                continue
+            if parse_instant(entry["end"]) > now:
+                found.add(booking_id)
+    return found
 
 
 @dataclass(frozen=True)
@@ -299,11 +358,13 @@ def insert_booking(
     seen_versions: dict[str, int],
     now: datetime,
     holds: HoldLedger | None = None,
+    also: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Write a new booking and take its slots, all or nothing.
 
     With `holds` (the caller's, narrowed to the live holds it was counted with), the booking's
     hold joins them in the same write, which fails if the caller's holds changed since read.
+    `also`: operations to write with it (a walk-in booking's emails and audit entry).
     Raises SlotTaken, ScheduleChanged or ReferenceCodeTaken; nothing is written then.
     """
     name = table.table_name()
@@ -354,6 +415,7 @@ def insert_booking(
     if holds is not None:
         # Last, so that the positions of the slots' reasons below stay as they are.
         items.append(_ledger_update(booking, holds))
+    items.extend(also)
 
     try:
         table.client().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
@@ -623,6 +685,31 @@ def _owned_slots(booking: Booking) -> list[str]:
     return [slot["sk"] for slot in slots if slot.get("booking_id") == booking.id]
 
 
+def show_refunded(booking: Booking, refunded_total: Decimal, now: datetime) -> bool:
+    """Make the booking show `refunded_total` as refunded, if it still shows what it showed
+    when read (`booking.refunded_amount`); False when it changed meanwhile (read again)."""
+    try:
+        table.client().update_item(
+            TableName=table.table_name(),
+            Key=table.to_dynamo({"pk": f"BOOKING#{booking.id}", "sk": "BOOKING"}),
+            UpdateExpression="SET #refunded = :total, #updated = :now",
+            ConditionExpression="#refunded = :seen",
+            ExpressionAttributeNames={"#refunded": "refunded_amount", "#updated": "updated_at"},
+            ExpressionAttributeValues=table.to_dynamo(
+                {
+                    ":total": str(refunded_total),
+                    ":now": now.isoformat(),
+                    ":seen": str(booking.refunded_amount),
+                }
+            ),
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
 # ---- item mapping -------------------------------------------------------------------------
 
 _MONEY = ("price_per_unit", "total_price", "refunded_amount")
@@ -657,6 +744,9 @@ def booking_to_item(booking: Booking) -> dict[str, Any]:
         entity="booking",
         gsi1pk=f"USER#{booking.user_id}",
         gsi1sk=f"BOOKING#{utc_key(booking.start)}#{booking.id}",
+        # The venue's bookings by start (store.venue_bookings reads them).
+        gsi3pk=f"VENUE#{booking.venue_id}",
+        gsi3sk=f"{utc_key(booking.start)}#{booking.id}",
         **_hold_index_keys(booking),
     )
     return item

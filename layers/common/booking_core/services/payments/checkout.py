@@ -24,6 +24,7 @@ from booking_core.money import minor_units
 from booking_core.observability import logger
 from booking_core.payments import stripe_gateway
 from booking_core.services import bookings as booking_service
+from booking_core.services import stripe_connect
 from booking_core.services.payments.settlement import (
     MAX_DECISIONS,
     apply_success,
@@ -35,6 +36,8 @@ from booking_core.store import bookings as booking_store
 from booking_core.store import catalogue
 from booking_core.store import payments as store
 from booking_core.store.payments import Payment
+
+PAID_AT_VENUE = "This booking is paid at the venue, not online."
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ def start_checkout(
     for _ in range(MAX_DECISIONS):
         booking = payable_booking(principal, booking_id, now)
         venue = venue_of(booking)
+        # Never charged to the platform's account for a venue whose own cannot take charges.
+        stripe_connect.offer_online_payment(venue)
         amount = minor_units(booking.total_price, booking.currency)
         try:
             intent = _reusable_intent(booking, venue, amount, now)
@@ -214,6 +219,8 @@ def payment_record(
 
 def payable_booking(principal: Principal, booking_id: str, now: datetime) -> Booking:
     booking = booking_service.booking(principal, booking_id)
+    if booking.pay_at_venue and booking.status == BookingStatus.CONFIRMED:
+        raise BookingNotPayable(PAID_AT_VENUE)
     if booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED):
         raise BookingAlreadyPaid
     if booking.expired or booking.hold_lapsed(now):

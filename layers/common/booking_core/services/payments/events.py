@@ -1,5 +1,6 @@
 """Stripe's webhook events: which account an event comes from, whether its PaymentIntent is
-ours, and what it changes (a success, a failure, a refund reported)."""
+ours, and what it changes (a success, a failure, a refund reported). A connected account's
+`account.updated` goes to Stripe Connect's onboarding (`services.stripe_connect`)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,19 @@ from datetime import datetime
 from typing import Any
 
 from booking_core.observability import count, logger
+from booking_core.services import stripe_connect
 from booking_core.services.payments.refunds import record_refunded
 from booking_core.services.payments.settlement import apply_success
 from booking_core.store import payments as store
 from booking_core.store.payments import Payment
 
 HANDLED_EVENTS = frozenset(
-    {"payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded"}
+    {
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "charge.refunded",
+        stripe_connect.ACCOUNT_UPDATED,
+    }
 )
 
 
@@ -32,6 +39,9 @@ def handle_event(event: dict[str, Any], now: datetime) -> str:
     event_id, event_type = str(event.get("id", "")), str(event.get("type", ""))
     if event_type not in HANDLED_EVENTS or not event_id:
         return "ignored"
+    if event_type == stripe_connect.ACCOUNT_UPDATED:
+        # Ordered by the events' `created`, which makes a repeated delivery change nothing.
+        return stripe_connect.record_account_update(event, now)
     if store.event_handled(event_id):
         count("WebhookDuplicate")
         return "duplicate"

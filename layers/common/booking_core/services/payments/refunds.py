@@ -49,6 +49,10 @@ def record_refunded(
     for _ in range(MAX_DECISIONS):
         payment = store.get_payment(intent_id)
         if payment is None or refunded_total <= payment.amount_refunded:
+            if payment is not None and follow_booking:
+                # Recorded on the payment, perhaps not on the booking (a cancellation that
+                # refunded and then lost its write to another change): Stripe's report heals it.
+                show_refunds_on_booking(intent_id, now)
             if event is not None:
                 store.mark_event_handled(*event, now)
             return "not ours" if payment is None else "refund already recorded"
@@ -72,6 +76,25 @@ def record_refunded(
         except (store.PaymentAlreadySettled, store.BookingChanged):
             # Another report changed the record (or the booking) since we read: read again.
             continue
+    raise ServiceBusy(retry_after_seconds=1)
+
+
+def show_refunds_on_booking(intent_id: str, now: datetime) -> None:
+    """Make the booking this payment paid show everything refunded of the payment so far (the
+    payment's record only grows, so this never lowers what a booking shows)."""
+    for _ in range(MAX_DECISIONS):
+        payment = store.get_payment(intent_id)
+        if payment is None:
+            return
+        booking = booking_store.get_booking(payment.booking_id)
+        if booking is None or booking.payment_intent_id != payment.intent_id:
+            return
+        total = from_minor_units(payment.amount_refunded, payment.currency)
+        if booking.refunded_amount >= total:
+            return
+        if booking_store.show_refunded(booking, total, now):
+            logger.info("Refund shown on its booking", extra={"booking_id": booking.id})
+            return
     raise ServiceBusy(retry_after_seconds=1)
 
 

@@ -29,6 +29,7 @@ from booking_core.http.schemas import (
 from booking_core.money import minor_units
 from booking_core.observability import count, logger
 from booking_core.payments import stripe_gateway
+from booking_core.services import stripe_connect
 from booking_core.services.payments.checkout import (
     new_intent,
     payable_booking,
@@ -92,6 +93,8 @@ def pay(
     _check_amount(booking, request, source, now)
     _refuse_if_processing(booking, now)
     venue = venue_of(booking)
+    # Never charged to the platform's account for a venue whose own cannot take charges.
+    stripe_connect.offer_online_payment(venue)
     amount = minor_units(booking.total_price, booking.currency)
     claimed_until = now + timedelta(seconds=PAYMENT_CLAIM_SECONDS)
     try:

@@ -16,8 +16,8 @@ from booking_core.rules.errors import BookingRuleViolation
 from booking_core.services import bookings as booking_service
 from booking_core.services import commissions
 from booking_core.store import bookings as booking_store
+from booking_core.store import catalogue, tasks
 from booking_core.store import payments as store
-from booking_core.store import tasks
 from booking_core.store.payments import Payment
 
 # Decisions taken again after a write raced another, before the caller is asked to retry.
@@ -41,7 +41,12 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
             now = max(now, clock.now())
         booking = booking_store.get_booking(payment.booking_id)
         try:
-            if booking is not None and not time_taken and _pays(booking, payment):
+            if (
+                booking is not None
+                and not time_taken
+                and _pays(booking, payment)
+                and _on_the_venues_account(booking, payment)
+            ):
                 try:
                     versions = booking_service.time_to_keep(booking, now)
                 except BookingRuleViolation:
@@ -77,7 +82,7 @@ def apply_success(payment: Payment, now: datetime, *, event: tuple[str, str] | N
                     count("LatePaymentAccepted")
                 logger.info("Booking paid", extra={"booking_id": booking.id})
                 return "paid"
-            cause = _refund_cause(booking, time_taken=time_taken)
+            cause = _refund_cause(booking, payment, time_taken=time_taken)
             # What is left of it: Stripe refuses a refund of more, on every retry (a refund
             # reported before the success, from Stripe's Dashboard, say, is recorded already).
             left = payment.amount - payment.amount_refunded
@@ -128,7 +133,17 @@ def _pays(booking: Booking, payment: Payment) -> bool:
     )
 
 
-def _refund_cause(booking: Booking | None, *, time_taken: bool) -> str:
+def _on_the_venues_account(booking: Booking, payment: Payment) -> bool:
+    """Whether the payment was made on the account the venue is paid on now: its connected
+    account, or the platform's for a venue without one. A PaymentIntent opened on the platform
+    before the venue started Stripe onboarding pays nothing after it: the venue's bookings are
+    paid on its own account (or, while that cannot take charges, not online at all)."""
+    venue = catalogue.get_venue(booking.venue_id)
+    account = venue.stripe_account_id if venue is not None else None
+    return (account or None) == (payment.stripe_account_id or None)
+
+
+def _refund_cause(booking: Booking | None, payment: Payment, *, time_taken: bool) -> str:
     """Why a payment that succeeded is refunded instead of paying its booking (recorded with
     it, so that whoever reports the success later answers the same)."""
     if booking is None:
@@ -137,6 +152,9 @@ def _refund_cause(booking: Booking | None, *, time_taken: bool) -> str:
         return "time_taken"
     if booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED):
         return "paid_already"
+    if _pays(booking, payment):
+        # Unpaid, for its price, its time its own: only the account it was paid on is wrong.
+        return "wrong_account"
     if booking.status != BookingStatus.PENDING:
         return "not_pending"
     return "price_mismatch"
@@ -154,6 +172,11 @@ def _refund_reason(booking: Booking | None, cause: str) -> str:
         )
     if cause == "paid_already":
         return "The booking had already been paid by another payment."
+    if cause == "wrong_account":
+        return (
+            "The payment was made before the venue moved its payments to its own Stripe "
+            "account; please pay the booking again."
+        )
     if cause == "not_pending":
         return f"The booking had been {booking.status.value} before the payment completed."
     return "The payment did not match the booking's price."
@@ -168,6 +191,10 @@ _BEING_REFUNDED = {
     "paid_already": (
         "The payment went through, but this booking had already been paid by another "
         "payment; the payment is being refunded in full."
+    ),
+    "wrong_account": (
+        "The payment went through, but on an account this venue is no longer paid on; the "
+        "payment is being refunded in full."
     ),
     "not_pending": (
         "The payment went through, but this booking had been cancelled before it did; the "
