@@ -337,6 +337,42 @@ def test_null_for_a_field_is_refused(call: Call):
 # ---- the copies kept on each resource -----------------------------------------------------
 
 
+def test_a_court_created_a_moment_ago_gets_the_venues_change_even_before_the_index_lists_it(
+    call: Call, monkeypatch: pytest.MonkeyPatch
+):
+    # Given a court created through the API, and an index that does not list it yet (the
+    # resources index is eventually consistent)
+    created = call(
+        "create_resource",
+        token=OWNER,
+        body={
+            "venue": 1,
+            "name": "Court 9",
+            "activity": 1,
+            "capacity": 4,
+            "base_price": "20.00",
+            "currency": "EUR",
+            "booking_interval_minutes": 30,
+            "weekly_windows": [{"weekday": 0, "opens": "08:00", "closes": "12:00"}],
+        },
+    )
+    assert created.status == 201, created.raw_body
+    new_id = created.json["id"]
+    listed = catalogue.list_resources
+    monkeypatch.setattr(
+        catalogue,
+        "list_resources",
+        lambda venue_id=None: [r for r in listed(venue_id) if r.id != new_id],
+    )
+    # When the venue's name changes
+    reply = patch(call, {"name": "Sports Center Munich"})
+    # Then the new court carries the new name as the others do
+    assert reply.status == 200, reply.raw_body
+    court = catalogue.get_resource(new_id, consistent=True)
+    assert court is not None
+    assert court.venue_name == "Sports Center Munich"
+
+
 def test_the_copies_on_every_resource_change_with_the_venue(call: Call):
     # Given the demo venue's three courts
     # When its name, address and cancellation terms change

@@ -106,7 +106,7 @@ def create_resource(operator: Operator, request: ResourceCreate, now: datetime) 
             table.transact(
                 [
                     catalogue.new_resource_op(resource),
-                    catalogue.venue_unchanged_op(venue),
+                    catalogue.venue_unchanged_op(venue, new_resource_id=resource.id),
                     audit.entry_op(entry),
                 ]
             )

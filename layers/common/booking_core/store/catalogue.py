@@ -145,7 +145,7 @@ def slug_owner(slug: str) -> int | None:
     return next((v.id for v in list_venues() if v.slug == slug), None)
 
 
-def venue_unchanged_op(venue: Venue) -> dict[str, Any]:
+def venue_unchanged_op(venue: Venue, *, new_resource_id: int | None = None) -> dict[str, Any]:
     """For a write of a resource that copies the venue's values or is checked against them (a
     new resource, new weekly windows): refused unless the venue is still at `venue.version`,
     and it moves the venue's resources version on (not its version: its ETag stays).
@@ -153,23 +153,26 @@ def venue_unchanged_op(venue: Venue) -> dict[str, Any]:
     So the two orders are both safe: a venue change written first makes this write fail (it
     reads the venue again); this write first makes the venue change fail, which reads the
     resources again (`venue_update_op` is conditioned on the resources version it read).
+
+    With `new_resource_id`, the venue item lists the new resource too (`resource_ids`), in the
+    same write: a venue change finds it there at once, where the index may lag.
     """
     pk, sk = venue_key(venue.id)
+    expression = "SET #resources_version = if_not_exists(#resources_version, :zero) + :one"
+    names = {"#version": "version", "#resources_version": "resources_version"}
+    values: dict[str, Any] = {":seen": venue.version, ":zero": 0, ":one": 1}
+    if new_resource_id is not None:
+        expression += " ADD #resource_ids :new_id"
+        names["#resource_ids"] = "resource_ids"
+        values[":new_id"] = {new_resource_id}
     return {
         "Update": {
             "TableName": table.table_name(),
             "Key": table.to_dynamo({"pk": pk, "sk": sk}),
-            "UpdateExpression": (
-                "SET #resources_version = if_not_exists(#resources_version, :zero) + :one"
-            ),
+            "UpdateExpression": expression,
             "ConditionExpression": _version_condition(venue),
-            "ExpressionAttributeNames": {
-                "#version": "version",
-                "#resources_version": "resources_version",
-            },
-            "ExpressionAttributeValues": table.to_dynamo(
-                {":seen": venue.version, ":zero": 0, ":one": 1}
-            ),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": table.to_dynamo(values),
         }
     }
 
@@ -184,9 +187,12 @@ def venue_for_change(venue_id: int) -> tuple[Venue, int] | None:
 
 
 def resources_of_venue(venue_id: int) -> list[Resource]:
-    """The venue's resources, each read strongly consistent (their ids from the index, which
-    may lag a resource created a moment ago: see docs/operator/venues.md)."""
-    ids = [resource.id for resource in list_resources(venue_id)]
+    """The venue's resources, each read strongly consistent. Their ids come from the index
+    and from the venue item's own list (`resource_ids`, written with each resource created
+    through the API): the index may lag a resource created a moment ago, the list does not."""
+    venue_item = table.get_item(*venue_key(venue_id), consistent=True) or {}
+    listed = {int(i) for i in venue_item.get("resource_ids", set())}
+    ids = sorted(listed | {resource.id for resource in list_resources(venue_id)})
     name = table.table_name()
     found: dict[int, Resource] = {}
     for first in range(0, len(ids), 100):  # BatchGetItem takes 100 keys at most
