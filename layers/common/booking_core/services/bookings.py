@@ -256,6 +256,35 @@ def _new_booking(
     hours: list[datetime],
     now: datetime,
 ) -> Booking:
+    return booking_of(
+        resource,
+        start,
+        end,
+        slots,
+        hours,
+        now,
+        user_id=principal.user_id,
+        participant_count=request.participant_count,
+        notes=request.notes,
+        status=BookingStatus.PENDING,
+        # Unpaid, the booking holds its time until then; afterwards anyone may book it.
+        hold_expires_at=now + timedelta(minutes=get_settings().hold_minutes),
+        client_id=principal.client_id,
+        commission_percent=principal.client.commission_percent if principal.client else None,
+    )
+
+
+def booking_of(
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    slots: list[datetime],
+    hours: list[datetime],
+    now: datetime,
+    **fields: Any,
+) -> Booking:
+    """A new booking of `resource` for [start, end), priced by its schedule, holding `slots`
+    and counted in `hours`; `fields` are the rest (who, status, notes...)."""
     total = rules.booking_price(resource.schedule, start, end)
     minutes = Decimal(int((end - start).total_seconds() // 60))
     per_hour = (total * 60 / minutes).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -267,24 +296,17 @@ def _new_booking(
         venue_id=resource.venue_id,
         venue_name=resource.venue_name,
         venue_address=resource.venue_address,
-        user_id=principal.user_id,
         start=start,
         end=end,
-        participant_count=request.participant_count,
-        notes=request.notes,
         price_per_unit=per_hour,
         total_price=total,
         currency=resource.currency,
-        status=BookingStatus.PENDING,
         created_at=now,
         updated_at=now,
-        # Unpaid, the booking holds its time until then; afterwards anyone may book it.
-        hold_expires_at=now + timedelta(minutes=get_settings().hold_minutes),
         slot_starts=tuple(slots),
         version_keys=tuple(utc_key(hour) for hour in hours),
         cancellation_terms=resource.cancellation_terms,
-        client_id=principal.client_id,
-        commission_percent=principal.client.commission_percent if principal.client else None,
+        **fields,
     )
 
 

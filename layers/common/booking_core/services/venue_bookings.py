@@ -6,11 +6,9 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from datetime import datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from booking_core import rules
 from booking_core.domain import (
     VENUE_CANCELLED_REASON,
     Booking,
@@ -27,7 +25,6 @@ from booking_core.store import audit, catalogue, tasks
 from booking_core.store import bookings as store
 from booking_core.store import clients as client_store
 from booking_core.store import venue_bookings as venue_store
-from booking_core.store.timestamps import utc_key
 
 if TYPE_CHECKING:
     from booking_core.models.venue_bookings import VenueBookingQuery, WalkInBookingCreate
@@ -181,32 +178,18 @@ def _walk_in(
     hours: list[datetime],
     now: datetime,
 ) -> Booking:
-    total = rules.booking_price(resource.schedule, start, end)
-    minutes = Decimal(int((end - start).total_seconds() // 60))
-    per_hour = (total * 60 / minutes).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return Booking(
-        id=str(uuid.uuid4()),
-        reference_code=bookings.reference_code(start),
-        resource_id=resource.id,
-        resource_name=resource.name,
-        venue_id=resource.venue_id,
-        venue_name=resource.venue_name,
-        venue_address=resource.venue_address,
+    return bookings.booking_of(
+        resource,
+        start,
+        end,
+        slots,
+        hours,
+        now,
         user_id=walk_in_user_id(resource.venue_id),
-        start=start,
-        end=end,
         participant_count=request.participant_count,
         notes=request.notes,
-        price_per_unit=per_hour,
-        total_price=total,
-        currency=resource.currency,
         status=BookingStatus.CONFIRMED,
-        created_at=now,
-        updated_at=now,
         confirmed_at=now,
-        slot_starts=tuple(slots),
-        version_keys=tuple(utc_key(hour) for hour in hours),
-        cancellation_terms=resource.cancellation_terms,
         pay_at_venue=True,
         customer_name=request.name,
         customer_email=request.email,

@@ -513,33 +513,40 @@ def hold_index_keys(booking: Booking) -> dict[str, str]:
 def _hour_entry_ops(
     booking: Booking, entry: dict[str, Any], seen_versions: dict[str, int]
 ) -> list[dict[str, Any]]:
-    operations: list[dict[str, Any]] = []
-    for hour_key in booking.version_keys:
-        seen = seen_versions.get(hour_key, 0)
-        values: dict[str, Any] = {":entry": entry, ":next": seen + 1}
-        if seen == 0:
-            condition = "attribute_not_exists(#version)"
-        else:
-            condition = "#version = :seen"
-            values[":seen"] = seen
-        operations.append(
-            {
-                "Update": {
-                    "TableName": table.table_name(),
-                    "Key": table.to_dynamo(
-                        {"pk": _resource_pk(booking.resource_id), "sk": f"HOUR#{hour_key}"}
-                    ),
-                    "UpdateExpression": "SET #entry = :entry, #version = :next",
-                    "ConditionExpression": condition,
-                    "ExpressionAttributeNames": {
-                        "#entry": _ENTRY_PREFIX + booking.id,
-                        "#version": "version",
-                    },
-                    "ExpressionAttributeValues": table.to_dynamo(values),
-                }
-            }
+    return [
+        hour_entry_op(
+            booking.resource_id,
+            hour_key,
+            _ENTRY_PREFIX + booking.id,
+            entry,
+            seen=seen_versions.get(hour_key, 0),
         )
-    return operations
+        for hour_key in booking.version_keys
+    ]
+
+
+def hour_entry_op(
+    resource_id: int, hour_key: str, entry_name: str, entry: dict[str, Any], *, seen: int
+) -> dict[str, Any]:
+    """The Update that puts `entry` (a booking's or a closure's) into one hour item of the
+    resource and moves the hour's version on, conditioned on the version read (`seen`, 0 for
+    an hour item not written yet): the write every booking and closure takes part in."""
+    values: dict[str, Any] = {":entry": entry, ":next": seen + 1}
+    if seen == 0:
+        condition = "attribute_not_exists(#version)"
+    else:
+        condition = "#version = :seen"
+        values[":seen"] = seen
+    return {
+        "Update": {
+            "TableName": table.table_name(),
+            "Key": table.to_dynamo({"pk": _resource_pk(resource_id), "sk": f"HOUR#{hour_key}"}),
+            "UpdateExpression": "SET #entry = :entry, #version = :next",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#entry": entry_name, "#version": "version"},
+            "ExpressionAttributeValues": table.to_dynamo(values),
+        }
+    }
 
 
 def lapsed_hold_ids(now: datetime) -> list[str]:

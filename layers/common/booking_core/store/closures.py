@@ -114,34 +114,19 @@ def entry_ops(
         "end": closure.end.isoformat(),
         "reason": closure.reason,
     }
-    operations = []
-    for hour in hours:
-        key = utc_key(hour)
-        seen = seen_versions.get(key, 0)
-        values: dict[str, Any] = {":entry": entry, ":next": seen + 1}
-        if seen == 0:
-            condition = "attribute_not_exists(#version)"
-        else:
-            condition = "#version = :seen"
-            values[":seen"] = seen
-        operations.append(
-            {
-                "Update": {
-                    "TableName": table.table_name(),
-                    "Key": table.to_dynamo(
-                        {"pk": _resource_pk(closure.resource_id), "sk": f"HOUR#{key}"}
-                    ),
-                    "UpdateExpression": "SET #entry = :entry, #version = :next",
-                    "ConditionExpression": condition,
-                    "ExpressionAttributeNames": {
-                        "#entry": ENTRY_PREFIX + closure.id,
-                        "#version": "version",
-                    },
-                    "ExpressionAttributeValues": table.to_dynamo(values),
-                }
-            }
+    # Here, not at the top: store.bookings reads this module's entry prefix as it loads.
+    from booking_core.store.bookings import hour_entry_op
+
+    return [
+        hour_entry_op(
+            closure.resource_id,
+            utc_key(hour),
+            ENTRY_PREFIX + closure.id,
+            entry,
+            seen=seen_versions.get(utc_key(hour), 0),
         )
-    return operations
+        for hour in hours
+    ]
 
 
 def entry_removal_ops(closure: Closure, hours: Iterable[datetime]) -> list[dict[str, Any]]:
