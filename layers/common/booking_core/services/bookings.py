@@ -36,7 +36,7 @@ from booking_core.rules.model import Schedule
 from booking_core.services import stripe_connect
 from booking_core.settings import get_settings
 from booking_core.store import bookings as store
-from booking_core.store import catalogue, tasks
+from booking_core.store import catalogue, table, tasks
 from booking_core.store.timestamps import parse_instant, utc_key
 
 if TYPE_CHECKING:
@@ -370,20 +370,19 @@ def cancel_and_refund(
     more than is left on the charge. `records` gives operations (an audit entry) to write in
     the same transaction, from the booking as read and as cancelled.
     """
-    refunded_intent: str | None = None  # a refund this cancellation made, once it has
+    refunded: Booking | None = None  # the booking as read when this cancellation refunded
     for attempt in range(MAX_WRITE_ATTEMPTS):
         if attempt:
             _back_off(attempt)
         try:
             current = read()
         except DomainError:
-            if refunded_intent is not None:
-                # Our refund went through, then another change (the person's own
-                # cancellation, a no-show) won the write: the booking must still show it.
-                from booking_core.services.payments.refunds import show_refunds_on_booking
-
-                show_refunds_on_booking(refunded_intent, now)
-            raise
+            if refunded is None:
+                raise
+            # Our refund went through, then another change (the person's own cancellation, a
+            # no-show) won the write: the booking shows the money, and the refund is answered
+            # and recorded as what this request did.
+            return _refund_that_lost_its_write(refunded, now, records)
         refund_due = current.refund_on_cancel(now)
         paid = current.status == BookingStatus.PAID or (
             current.status == BookingStatus.NO_SHOW and current.paid_at is not None
@@ -400,7 +399,7 @@ def cancel_and_refund(
             refund = payments.refund_for_cancellation(current, refund_due, now)
             refunded_total = refund.refunded_total
             if refund.amount > 0:
-                refunded_intent = current.payment_intent_id
+                refunded = current
         cancelled = dataclasses.replace(
             current,
             # Refunded: money went back (by this cancellation, by an attempt of it that
@@ -425,6 +424,24 @@ def cancel_and_refund(
         logger.info("Booking cancelled", extra={"booking_id": current.id})
         return cancelled
     raise ServiceBusy(retry_after_seconds=1)
+
+
+def _refund_that_lost_its_write(
+    before: Booking, now: datetime, records: Callable[[Booking, Booking], list[dict[str, Any]]]
+) -> Booking:
+    """After a cancellation refunded and another change won the booking's write: show the
+    refund on the booking, write the cancellation's records (its audit entry) of that, and
+    answer the booking as it is now."""
+    from booking_core.services.payments.refunds import show_refunds_on_booking
+
+    if before.payment_intent_id is not None:
+        show_refunds_on_booking(before.payment_intent_id, now)
+    after = store.get_booking(before.id) or before
+    follow_up = records(before, after)
+    if follow_up:
+        table.transact(follow_up)
+    logger.info("Refund made; another change won the booking", extra={"booking_id": before.id})
+    return after
 
 
 def time_to_keep(booking: Booking, now: datetime) -> dict[str, int]:

@@ -693,20 +693,30 @@ def _owned_slots(booking: Booking) -> list[str]:
 
 
 def show_refunded(booking: Booking, refunded_total: Decimal, now: datetime) -> bool:
-    """Make the booking show `refunded_total` as refunded, if it still shows what it showed
-    when read (`booking.refunded_amount`); False when it changed meanwhile (read again)."""
+    """Make the booking show `refunded_total` as refunded (and a cancelled one `refunded`: money
+    went back), if it is still as read (its refunded amount and status); False when it changed
+    meanwhile (read again)."""
+    status = booking.status
+    if status == BookingStatus.CANCELLED and refunded_total > 0:
+        status = BookingStatus.REFUNDED
     try:
         table.client().update_item(
             TableName=table.table_name(),
             Key=table.to_dynamo({"pk": f"BOOKING#{booking.id}", "sk": "BOOKING"}),
-            UpdateExpression="SET #refunded = :total, #updated = :now",
-            ConditionExpression="#refunded = :seen",
-            ExpressionAttributeNames={"#refunded": "refunded_amount", "#updated": "updated_at"},
+            UpdateExpression="SET #refunded = :total, #status = :status, #updated = :now",
+            ConditionExpression="#refunded = :seen AND #status = :seen_status",
+            ExpressionAttributeNames={
+                "#refunded": "refunded_amount",
+                "#status": "status",
+                "#updated": "updated_at",
+            },
             ExpressionAttributeValues=table.to_dynamo(
                 {
                     ":total": str(refunded_total),
+                    ":status": status.value,
                     ":now": now.isoformat(),
                     ":seen": str(booking.refunded_amount),
+                    ":seen_status": booking.status.value,
                 }
             ),
         )

@@ -86,6 +86,8 @@ def show_refunds_on_booking(intent_id: str, now: datetime) -> None:
         payment = store.get_payment(intent_id)
         if payment is None:
             return
+        if payment.settled_as != "paid":
+            return  # it never paid its booking: its refund is the payer's, not the booking's
         booking = booking_store.get_booking(payment.booking_id)
         if booking is None or booking.payment_intent_id != payment.intent_id:
             return
