@@ -192,9 +192,7 @@ def test_a_walk_in_no_show_can_be_cancelled_by_the_venue(call: Call, stripe_env:
     assert (after.status, after.refunded_amount) == (BookingStatus.CANCELLED, Decimal("0.00"))
 
 
-def test_an_unpaid_pay_at_venue_no_show_can_be_cancelled_by_the_venue(
-    call: Call, stripe_env: Any
-):
+def test_an_unpaid_pay_at_venue_no_show_can_be_cancelled_by_the_venue(call: Call, stripe_env: Any):
     # Given a venue that takes payment at the venue and whose account cannot take charges
     venue = catalogue.get_venue(1)
     assert venue is not None
@@ -260,9 +258,7 @@ def test_a_venue_cancel_of_a_swept_hold_leaves_the_new_bookings_time_alone(
     slots = booking_store._slots_between(1, new.slot_starts[0], new.slot_starts[-1])
     assert {s["booking_id"] for s in slots} == {new.id}
     assert len(slots) == len(new.slot_starts)
-    state = booking_store.hour_state(
-        1, [parse_instant(k) for k in new.version_keys], clock.now()
-    )
+    state = booking_store.hour_state(1, [parse_instant(k) for k in new.version_keys], clock.now())
     assert new.id in {span.booking_id for span in state.bookings}
     assert stored(new.id).status == BookingStatus.PENDING
     # and the time cannot be booked a third time
