@@ -377,12 +377,13 @@ def cancel_and_refund(
         try:
             current = read()
         except DomainError:
-            if refunded is None:
-                raise
             # Our refund went through, then another change (the person's own cancellation, a
-            # no-show) won the write: the booking shows the money, and the refund is answered
-            # and recorded as what this request did.
-            return _refund_that_lost_its_write(refunded, now, records)
+            # no-show) won the write. If that change did not account for the money, the
+            # booking is made to show it, and the refund is answered and recorded as what this
+            # request did; if it did (it found the refund at Stripe), the refusal stands.
+            if refunded is None or not _shown_refund_that_lost_its_write(refunded, now):
+                raise
+            return _record_refund_that_lost_its_write(refunded, now, records)
         refund_due = current.refund_on_cancel(now)
         paid = current.status == BookingStatus.PAID or (
             current.status == BookingStatus.NO_SHOW and current.paid_at is not None
@@ -426,16 +427,21 @@ def cancel_and_refund(
     raise ServiceBusy(retry_after_seconds=1)
 
 
-def _refund_that_lost_its_write(
-    before: Booking, now: datetime, records: Callable[[Booking, Booking], list[dict[str, Any]]]
-) -> Booking:
-    """After a cancellation refunded and another change won the booking's write: show the
-    refund on the booking, write the cancellation's records (its audit entry) of that, and
-    answer the booking as it is now."""
+def _shown_refund_that_lost_its_write(before: Booking, now: datetime) -> bool:
+    """After a cancellation refunded and another change won the booking's write: make the
+    booking show the refund; False when it showed it already."""
     from booking_core.services.payments.refunds import show_refunds_on_booking
 
-    if before.payment_intent_id is not None:
-        show_refunds_on_booking(before.payment_intent_id, now)
+    return before.payment_intent_id is not None and show_refunds_on_booking(
+        before.payment_intent_id, now
+    )
+
+
+def _record_refund_that_lost_its_write(
+    before: Booking, now: datetime, records: Callable[[Booking, Booking], list[dict[str, Any]]]
+) -> Booking:
+    """Write the cancellation's records (its audit entry) of a refund that the booking shows
+    only since `_shown_refund_that_lost_its_write`, and answer the booking as it is now."""
     after = store.get_booking(before.id) or before
     follow_up = records(before, after)
     if follow_up:

@@ -79,24 +79,25 @@ def record_refunded(
     raise ServiceBusy(retry_after_seconds=1)
 
 
-def show_refunds_on_booking(intent_id: str, now: datetime) -> None:
+def show_refunds_on_booking(intent_id: str, now: datetime) -> bool:
     """Make the booking this payment paid show everything refunded of the payment so far (the
-    payment's record only grows, so this never lowers what a booking shows)."""
+    payment's record only grows, so this never lowers what a booking shows). True when the
+    booking did not show it yet."""
     for _ in range(MAX_DECISIONS):
         payment = store.get_payment(intent_id)
         if payment is None:
-            return
+            return False
         if payment.settled_as != "paid":
-            return  # it never paid its booking: its refund is the payer's, not the booking's
+            return False  # it never paid its booking: its refund is the payer's, not the booking's
         booking = booking_store.get_booking(payment.booking_id)
         if booking is None or booking.payment_intent_id != payment.intent_id:
-            return
+            return False
         total = from_minor_units(payment.amount_refunded, payment.currency)
         if booking.refunded_amount >= total:
-            return
+            return False
         if booking_store.show_refunded(booking, total, now):
             logger.info("Refund shown on its booking", extra={"booking_id": booking.id})
-            return
+            return True
     raise ServiceBusy(retry_after_seconds=1)
 
 
