@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -26,6 +26,7 @@ from booking_core.domain import (
     BookingStatus,
     fits_external_id,
 )
+from booking_core.models.years import EARLIEST_YEAR, LATEST_YEAR, within_years
 
 MAX_PAGE_SIZE = 100
 
@@ -39,21 +40,12 @@ def _external_id_size(value: str) -> str:
 ExternalIdText = Annotated[
     str, Field(min_length=1, max_length=255), AfterValidator(_external_id_size)
 ]
-# Dates outside these years are typing errors, and would overflow time-zone arithmetic.
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
-_YEARS_MESSAGE = f"Dates must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."
 
 
 # How the OpenAPI document shows fields whose validators also accept a JSON integer.
 _TEXT_OR_INTEGER = WithJsonSchema(
     {"anyOf": [{"type": "string"}, {"type": "integer", "minimum": 0}]}
 )
-
-
-def _within_years[T: (date, datetime)](value: T) -> T:
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValueError(_YEARS_MESSAGE)
-    return value
 
 
 class _Input(BaseModel):
@@ -112,14 +104,14 @@ class AvailabilityQuery(_Input):
     @field_validator("start_date")
     @classmethod
     def _start_within_years(cls, start: date | None) -> date | None:
-        return None if start is None else _within_years(start)
+        return None if start is None else within_years(start)
 
     @field_validator("end_date")
     @classmethod
     def _range_is_sane(cls, end: date | None, info: ValidationInfo) -> date | None:
         if end is None:
             return None
-        _within_years(end)
+        within_years(end)
         start = info.data.get("start_date")
         if start:
             if end < start:
@@ -142,12 +134,12 @@ class BookingCreate(_Input):
     @field_validator("start_datetime")
     @classmethod
     def _start_within_years(cls, start: AwareDatetime) -> AwareDatetime:
-        return _within_years(start)
+        return within_years(start)
 
     @field_validator("end_datetime")
     @classmethod
     def _end_after_start(cls, end: AwareDatetime, info: ValidationInfo) -> AwareDatetime:
-        _within_years(end)
+        within_years(end)
         start = info.data.get("start_datetime")
         if start is not None and end <= start:
             raise ValueError("end_datetime must be after start_datetime.")

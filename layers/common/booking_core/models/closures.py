@@ -6,11 +6,13 @@ The answer models describe the shapes for the API document; the handlers build p
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from booking_core.models.years import within_years
 
 if TYPE_CHECKING:
     from booking_core.domain import Booking, Closure
@@ -22,8 +24,6 @@ MAX_REASON_LENGTH = 200
 # Page sizes as every list of the API takes them.
 MAX_PAGE_SIZE = 100
 _CENTS = Decimal("0.01")
-# Dates outside these years are typing errors, and would overflow time-zone arithmetic.
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 
 # ---- what the endpoints take ------------------------------------------------------------
@@ -69,12 +69,12 @@ class ClosureCreate(_Input):
     @field_validator("start_datetime")
     @classmethod
     def _start_within_years(cls, start: datetime) -> datetime:
-        return _within_years(start)
+        return within_years(start)
 
     @field_validator("end_datetime")
     @classmethod
     def _end_after_start(cls, end: datetime, info: ValidationInfo) -> datetime:
-        _within_years(end)
+        within_years(end)
         start = info.data.get("start_datetime")
         if start is not None:
             if end <= start:
@@ -90,12 +90,6 @@ class ClosureQuery(_Input):
     page: int = Field(1, ge=1)
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
     include_past: bool = Field(False, description="Also the closures that have ended.")
-
-
-def _within_years[T: (date, datetime)](value: T) -> T:
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValueError(f"Dates must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
-    return value
 
 
 # ---- what the endpoints answer ----------------------------------------------------------

@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from booking_core.domain import Booking, BookingStatus
+from booking_core.models.years import within_years
 
 # A venue's list covers at most this many days (about three months): one request's work stays
 # bounded, and a quarter fits.
@@ -37,20 +38,11 @@ MAX_NAME_LENGTH = 200
 MAX_REASON_LENGTH = 500
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[0-9][0-9 ()./-]{2,38}")
-# Dates outside these years are typing errors, and would overflow time-zone arithmetic.
-_EARLIEST_YEAR, _LATEST_YEAR = 2000, 2100
-_YEARS_MESSAGE = f"Dates must be between the years {_EARLIEST_YEAR} and {_LATEST_YEAR}."
 
 
 class _Input(BaseModel):
     # As booking_core.http.schemas: unknown fields ignored, text stripped, built when used.
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
-
-
-def _within_years[T: (date, datetime)](value: T) -> T:
-    if not _EARLIEST_YEAR <= value.year <= _LATEST_YEAR:
-        raise ValueError(_YEARS_MESSAGE)
-    return value
 
 
 # ---- what the endpoints take ------------------------------------------------------------
@@ -70,14 +62,14 @@ class VenueBookingQuery(_Input):
     @field_validator("start_date")
     @classmethod
     def _start_within_years(cls, start: date | None) -> date | None:
-        return None if start is None else _within_years(start)
+        return None if start is None else within_years(start)
 
     @field_validator("end_date")
     @classmethod
     def _range_is_bounded(cls, end: date | None, info: ValidationInfo) -> date | None:
         if end is None:
             return None
-        _within_years(end)
+        within_years(end)
         start = info.data.get("start_date")
         if start is not None:
             if end < start:
@@ -124,12 +116,12 @@ class WalkInBookingCreate(_Input):
     @field_validator("start_datetime")
     @classmethod
     def _start_within_years(cls, start: AwareDatetime) -> AwareDatetime:
-        return _within_years(start)
+        return within_years(start)
 
     @field_validator("end_datetime")
     @classmethod
     def _end_after_start(cls, end: AwareDatetime, info: ValidationInfo) -> AwareDatetime:
-        _within_years(end)
+        within_years(end)
         start = info.data.get("start_datetime")
         if start is not None and end <= start:
             raise ValueError("end_datetime must be after start_datetime.")

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from booking_core.domain import WEEKDAYS
+from booking_core.models.years import within_years
 
 # A venue lists at most this many special days: a year's worth, one a day.
 MAX_SPECIAL_DAYS = 366
@@ -38,8 +39,6 @@ MAX_ADVANCE_DAYS = 365
 MAX_NOTICE_HOURS = MAX_ADVANCE_DAYS * 24
 MAX_TERMS_HOURS = MAX_ADVANCE_DAYS * 24
 MAX_EMAIL_LENGTH = 254
-# Dates outside these years are typing errors (as for bookings' dates).
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 _OPENS = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _CLOSES = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00")
@@ -82,12 +81,6 @@ def _email(value: str) -> str:
     return value
 
 
-def _within_years(value: dt.date) -> dt.date:
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValueError(f"Dates must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
-    return value
-
-
 Opens = Annotated[
     str,
     BeforeValidator(_opens),
@@ -119,7 +112,7 @@ Country = Annotated[
 ]
 Phone = Annotated[str, Field(max_length=40, pattern=f"^{_PHONE.pattern}$")]
 Email = Annotated[str, Field(max_length=MAX_EMAIL_LENGTH), AfterValidator(_email)]
-Day = Annotated[dt.date, AfterValidator(_within_years)]
+Day = Annotated[dt.date, AfterValidator(within_years)]
 
 
 def minute_of(clock: str) -> int:
