@@ -5,7 +5,7 @@ time is free, and is refunded (with an email saying why) if someone else has boo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from booking_core.store import payments as payment_store
 from local.events import load_event
 from local.template import REPO_ROOT
 from tests.integration.conftest import Call
-from tests.integration.dates import at, local_day
+from tests.integration.dates import at, local_day, run_day
 from tests.integration.payments import (
     Invoke,
     confirm_with_card,
@@ -44,13 +44,19 @@ class Clock:
         self.moment += delta
 
 
+def booking_day(days: int) -> date:
+    """The `days`-th weekday after the day the test started on: a test whose clock crosses
+    midnight (a hold's 15 minutes from 23:50) books the same day throughout."""
+    return local_day(days, after=run_day())
+
+
 @pytest.fixture
 def time(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return Clock(monkeypatch)
 
 
 def book(call: Call, token: str | None = None, *, days: int = 5) -> Any:
-    day = local_day(days)
+    day = booking_day(days)
     kwargs: dict[str, Any] = {} if token is None else {"token": token}
     return call(
         "create_booking",
@@ -91,7 +97,7 @@ def sweep(invoke: Invoke) -> list[str]:
 
 
 def availability(call: Call, days: int = 5) -> dict[str, Any]:
-    day = local_day(days).isoformat()
+    day = booking_day(days).isoformat()
     reply = call(
         "get_availability",
         query={"resource_id": "1", "start_date": day, "end_date": day},
@@ -303,7 +309,7 @@ def test_a_late_payment_is_refunded_when_a_booking_made_since_would_leave_a_gap_
     booking = held_booking(call)
     intent_id = intent_of(call, booking["id"])
     time.advance(HOLD + timedelta(minutes=1))
-    day = local_day(5)
+    day = booking_day(5)
     later = call(
         "create_booking",
         token=other_token,

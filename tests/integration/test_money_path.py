@@ -24,7 +24,7 @@ from booking_core.store import payments as payment_store
 from local.dynamodb import EmbeddedDynamoDB, TablesSnapshot
 from local.events import DEMO_TIMEZONE
 from tests.integration.conftest import Call
-from tests.integration.dates import local_day
+from tests.integration.dates import local_day, run_day
 from tests.integration.payments import (
     DECLINED_CARD,
     Invoke,
@@ -144,14 +144,17 @@ def test_a_payment_at_any_moment_of_the_hold_confirms_the_booking(
     stripe_env: Any,
     dynamodb: EmbeddedDynamoDB,
     demo_tables: tuple[TablesSnapshot, dict[str, Any]],
+    run_instant: datetime,
     booked_at: int,
     lead: int,
     paid_after: int,
     path: str,
 ):
     # Given the demo data, and Court 2 booked at a random second between 06:00 and 17:00 for
-    # an hour from the earliest start then, or from a later grid mark that leaves no gap
+    # an hour from the earliest start then, or from a later grid mark that leaves no gap (each
+    # example starts at the run's instant, as a test does: the demo's tokens stay in use)
     dynamodb.restore(demo_tables[0])
+    clock.travel(run_instant)
     day = local_day(4)
     now = venue_instant(day, "06:00") + timedelta(seconds=booked_at)
     clock.travel(now, frozen=True)
@@ -803,7 +806,7 @@ def test_a_failed_payment_holds_the_time_longer_only_once(
 
 def book_same_time(call: Call, token: str) -> Any:
     """The time `test_payments.book` books (Court 1, five weekdays ahead, 10:00-11:30)."""
-    day = local_day(5)
+    day = local_day(5, after=run_day())
     return call(
         "create_booking",
         token=token,

@@ -17,7 +17,7 @@ from booking_core.payments import stripe_gateway
 from booking_core.store import catalogue, table, tasks
 from booking_core.store import payments as payment_store
 from tests.integration.conftest import Call
-from tests.integration.dates import at, local_day
+from tests.integration.dates import at, local_day, run_day
 from tests.integration.payments import (
     DECLINED_CARD,
     Invoke,
@@ -33,7 +33,8 @@ from tests.integration.payments import (
 def book(
     call: Call, days: int = 5, start: str = "10:00", end: str = "11:30", **body: Any
 ) -> dict[str, Any]:
-    day = local_day(days)
+    # From the day the test began: a test whose clock crosses midnight books the same day.
+    day = local_day(days, after=run_day())
     reply = call(
         "create_booking",
         body={
