@@ -39,6 +39,8 @@ PATH_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
     "booking_id": ({"type": "string", "format": "uuid"}, "The booking's id (a UUID)."),
     "closure_id": ({"type": "string", "format": "uuid"}, "The closure's id (a UUID)."),
     "user_id": ({"type": "string", "format": "uuid"}, "The staff member's user id (a UUID)."),
+    "client_id": ({"type": "string", "format": "uuid"}, "The client's (partner app's) id."),
+    "token_id": ({"type": "string", "format": "uuid"}, "The token's id (not the token)."),
     "period": (
         {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "examples": ["2026-10"]},
         "A month, YYYY-MM (UTC).",
@@ -108,6 +110,7 @@ it works too. Another method on a documented path is a 405 with `Allow`.
 
 _TAGS = (
     ("auth", "Tokens."),
+    ("account", "A person's own data: download it, or delete the account."),
     ("venues", "Venues."),
     ("resources", "Bookable resources (courts, pitches, rooms)."),
     ("availability", "Free time."),
@@ -383,9 +386,16 @@ def _error_statuses(operation: Operation) -> list[int]:
         or operation.access in (Access.USER, Access.ANY_CALLER)
     ):
         statuses.add(400)  # field errors, a client naming no user or one it lacks, a key reused
-    if operation.access in (Access.ANY_CALLER, Access.USER, Access.CLIENT, Access.ADMIN):
+    if operation.access in (
+        Access.ANY_CALLER,
+        Access.USER,
+        Access.PERSON,
+        Access.CLIENT,
+        Access.ADMIN,
+        Access.OWN_TOKEN,
+    ):
         statuses.add(401)
-    if operation.access in (Access.CLIENT, Access.ADMIN):
+    if operation.access in (Access.PERSON, Access.CLIENT, Access.ADMIN, Access.OWN_TOKEN):
         statuses.add(403)
     if operation.access in OPERATOR_ACCESS:
         statuses.update((400, 401, 403, 404))

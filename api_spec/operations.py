@@ -15,7 +15,11 @@ from pydantic import BaseModel
 
 from api_spec import responses
 from booking_core.http import schemas
+from booking_core.models import accounts as account_models
+from booking_core.models import clients as client_models
 from booking_core.models import closures as closure_models
+from booking_core.models import commissions as commission_models
+from booking_core.models import me as me_models
 from booking_core.models import resources as resource_models
 from booking_core.models import staff
 from booking_core.models import stripe_connect as stripe_connect_models
@@ -29,8 +33,12 @@ class Access(StrEnum):
     ANYONE = "anyone"  # no token read
     ANY_CALLER = "any-caller"  # anyone; a token may be sent (a bad one is a 401)
     USER = "user"  # a user's token, or a client's token acting for one of its users
+    # A person's own token only: a client's token acting for them (or an admin's) is a 403.
+    PERSON = "person"
     CLIENT = "client"  # a partner app's token
     ADMIN = "admin"  # platform staff
+    # The token sent is the object: a person's or an admin's own token; a partner app's: 403.
+    OWN_TOKEN = "own-token"  # noqa: S105 - an access kind, not a secret
     STRIPE = "stripe"  # Stripe's signed webhook, no token
     # Operators of the venue in the path (or of the object's venue), with at least this role;
     # a platform admin may too. Staff of other venues get 404, a lower role 403.
@@ -47,8 +55,10 @@ PRINCIPALS: dict[Access, tuple[str, ...]] = {
     Access.ANYONE: ("anyone",),
     Access.ANY_CALLER: ("anyone", "user", "client"),
     Access.USER: ("user", "client"),
+    Access.PERSON: ("user",),
     Access.CLIENT: ("client",),
     Access.ADMIN: ("admin",),
+    Access.OWN_TOKEN: ("user", "admin"),
     Access.STRIPE: ("stripe",),
     Access.VENUE_STAFF: ("venue owner", "venue manager", "venue staff", "admin"),
     Access.VENUE_MANAGER: ("venue owner", "venue manager", "admin"),
@@ -106,8 +116,151 @@ OPERATIONS: tuple[Operation, ...] = (
         "auth",
         Access.ANYONE,
         (Success(200, "A new token.", responses.Token),),
-        description="Each login issues a new token. A wrong email or password: 400.",
+        description=(
+            "Each login issues a new token. A wrong email or password: 400. After 5 failed "
+            "logins for one email, or from one address, within 15 minutes: 429 with "
+            "`Retry-After` until the 15 minutes are over, whatever the password."
+        ),
         body=schemas.TokenRequest,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/auth/register",
+        "register",
+        "Sign up: a person's account, confirmed by email",
+        "auth",
+        Access.ANYONE,
+        (
+            Success(
+                202,
+                "The same answer whether or not the address has an account.",
+                account_models.AccountNotice,
+            ),
+        ),
+        description=(
+            "A new address gets an account and an email with a token (valid 24 hours) for "
+            "`POST /auth/confirm-email/`; until then the account can log in and browse but "
+            "not book or pay (403). An address that has an account is left unchanged and its "
+            "owner is emailed instead. The password: 10 to 128 characters, not a common one, "
+            "not the email (400 naming `password`)."
+        ),
+        body=account_models.SignUpRequest,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/auth/confirm-email",
+        "confirmEmail",
+        "Confirm an account's email address with the emailed token",
+        "auth",
+        Access.ANYONE,
+        (
+            Success(
+                200, "The address is confirmed: the account may book.", account_models.AccountNotice
+            ),
+        ),
+        description=(
+            "A token works once, for 24 hours; an unknown, used or older one is a 400 naming "
+            "`token`. The person joins the staff of venues that invited the address."
+        ),
+        body=account_models.EmailConfirmation,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/auth/confirm-email/resend",
+        "resendEmailConfirmation",
+        "Ask for a new confirmation email",
+        "auth",
+        Access.ANYONE,
+        (Success(202, "The same answer for every address.", account_models.AccountNotice),),
+        description=(
+            "Sent only if the address has an account that still needs confirming, and at "
+            "most once a minute per address."
+        ),
+        body=account_models.EmailRequest,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/auth/password-reset",
+        "requestPasswordReset",
+        "Ask for a password reset email",
+        "auth",
+        Access.ANYONE,
+        (Success(202, "The same answer for every address.", account_models.AccountNotice),),
+        description=(
+            "An active account's address gets a token valid one hour for "
+            "`POST /auth/password-reset/confirm/`, at most one email a minute per address."
+        ),
+        body=account_models.EmailRequest,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/auth/password-reset/confirm",
+        "confirmPasswordReset",
+        "Set a new password with the emailed reset token",
+        "auth",
+        Access.ANYONE,
+        (
+            Success(
+                200,
+                "The password is set; every token of the account is revoked.",
+                account_models.AccountNotice,
+            ),
+        ),
+        description=(
+            "A token works once, for an hour; an unknown, used or older one is a 400 naming "
+            "`token`, a password the rules refuse a 400 naming `new_password` (the token "
+            "still works). It also confirms the account's email address."
+        ),
+        body=account_models.PasswordResetConfirmation,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/auth/password/change",
+        "changePassword",
+        "Change one's password, given the current one",
+        "auth",
+        Access.PERSON,
+        (
+            Success(
+                200,
+                "The password is changed; the account's other tokens are revoked.",
+                account_models.AccountNotice,
+            ),
+        ),
+        description=(
+            "A person's own token (an admin's too); a partner app's is 403. A wrong "
+            "`current_password` is a 400 and counts as a failed login: after 5, a 429 with "
+            "`Retry-After` as for the login. The token used keeps working."
+        ),
+        body=account_models.PasswordChange,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/auth/logout",
+        "logout",
+        "Log out: revoke the token sent",
+        "auth",
+        Access.OWN_TOKEN,
+        (Success(200, "Revoked: the token answers 401 from now on.", client_models.LogoutResult),),
+        description=(
+            "A person's (or an admin's) own token: this token, and no other of theirs, answers "
+            '401 "Invalid token." from now on. A partner app\'s token: 403 (it serves all the '
+            "app's users: the app rotates its tokens at `/client/tokens/`). Tokens also stop "
+            "working on their own after 90 days unused (the stack's `TOKEN_IDLE_DAYS`)."
+        ),
+    ),
+    Operation(
+        "POST",
+        "/api/v1/auth/logout-all",
+        "logoutAll",
+        "Log out everywhere: revoke every token of the caller",
+        "auth",
+        Access.OWN_TOKEN,
+        (Success(200, "How many tokens were revoked.", client_models.LogoutAllResult),),
+        description=(
+            "Every token of the person who sends it, this one included, answers 401 from now "
+            "on. A partner app's token: 403; the apps a person uses keep their own tokens."
+        ),
     ),
     Operation(
         "GET",
@@ -449,7 +602,8 @@ OPERATIONS: tuple[Operation, ...] = (
             "Name the resource by `resource`, or (a client's token) by `resource_external_id` "
             "(403 for anyone else). Booking-rule violations (slot taken, alignment, gaps, "
             "notice, duration, opening hours) are 400 with the rule's sentence in "
-            "`non_field_errors`."
+            "`non_field_errors`. A person who signed up and has not confirmed their email "
+            "yet: 403 (`/errors/email-not-confirmed`)."
         ),
         body=schemas.BookingCreate,
         statuses=frozenset({403, 503}),
@@ -459,11 +613,20 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET",
         "/api/v1/bookings",
         "listBookings",
-        "List the caller's bookings",
+        "List the caller's bookings (a partner app's: all of them)",
         "bookings",
         Access.USER,
-        (Success(200, "The caller's bookings, earliest first, paginated.", responses.BookingPage),),
-        description="A client sees its user's bookings made through it. " + _PAGE_NOTE,
+        (Success(200, "The caller's bookings, paginated.", responses.BookingPage),),
+        description=(
+            "A user's token: their bookings, earliest start first. A client's token with "
+            "`X-User-External-ID` or `X-User-ID`: that user's bookings made through the client, "
+            "earliest start first. A client's token with neither header: every booking made "
+            "through the client, for all its users, newest created first (bookings created at "
+            "the same instant: the greater id first), each with `user_external_id`; never a "
+            "booking its users made directly or through another client. That list is read from "
+            "an index that may lag a moment behind a new booking or status, and leaves out "
+            "bookings made before it existed. " + _PAGE_NOTE
+        ),
         query=schemas.BookingFilters,
         paginated=True,
     ),
@@ -578,8 +741,8 @@ OPERATIONS: tuple[Operation, ...] = (
         Access.USER,
         (Success(200, "The PaymentIntent (the open one, if asked again).", responses.Checkout),),
         description=_OWNER_NOTE + ' A paid booking: 400 `{"error": "This booking has '
-        'already been paid"}`.',
-        statuses=frozenset({409, 503}),
+        'already been paid"}`. A person whose email is not confirmed: 403.',
+        statuses=frozenset({403, 409, 503}),
         idempotent=True,
     ),
     Operation(
@@ -592,9 +755,10 @@ OPERATIONS: tuple[Operation, ...] = (
         (Success(200, "The payment: succeeded, or pending for a bank debit.", responses.Payment),),
         description=_OWNER_NOTE
         + " `amount` must be the booking's total and `currency` its currency. A declined card"
-        " is a 400 with Stripe's message; another payment of the booking under way is a 409.",
+        " is a 400 with Stripe's message; another payment of the booking under way is a 409."
+        " A person whose email is not confirmed: 403.",
         body=schemas.PaymentRequest,
-        statuses=frozenset({409, 503}),
+        statuses=frozenset({403, 409, 503}),
         idempotent=True,
     ),
     Operation(
@@ -784,6 +948,183 @@ OPERATIONS: tuple[Operation, ...] = (
         query=schemas.StatementQuery,
     ),
     Operation(
+        "POST",
+        "/api/v1/admin/commissions/{period}/{client_id}/paid",
+        "markCommissionStatementPaid",
+        "Mark a client's statement of a month paid out",
+        "admin",
+        Access.ADMIN,
+        (Success(200, "The statement as paid.", responses.StatementPayout),),
+        description=(
+            "Platform admins only, once the bank transfer is made: `reference` is the "
+            "transfer's, `paid_on` the day it was made (not in the future, not before the "
+            "month ended: 400). `currency` is needed only when the client has statements in "
+            "several currencies that month (otherwise a 400 says which). A statement is paid "
+            "once and never changes after: the same `reference` and `paid_on` again answer "
+            "200 with the same statement; another reference or day is a 409 saying how it was "
+            "paid. An unknown client, or no such statement: 404; a month not aggregated yet: "
+            "409. A refund after the month is closed goes to a later month's statement."
+        ),
+        body=commission_models.StatementPaid,
+        statuses=frozenset({404, 409}),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/admin/clients",
+        "listClients",
+        "List the partner apps",
+        "admin",
+        Access.ADMIN,
+        (Success(200, "Every client, oldest first, paginated.", client_models.ClientPage),),
+        description=(
+            "Platform admins only. Read from an index that may lag a moment behind a client "
+            "just created. " + _PAGE_NOTE
+        ),
+        query=schemas.Page,
+        paginated=True,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/admin/clients",
+        "createClient",
+        "Create a partner app, with its first token",
+        "admin",
+        Access.ADMIN,
+        (
+            Success(
+                201,
+                "The client and its first token: shown in this answer only, stored hashed.",
+                client_models.NewClient,
+            ),
+        ),
+        description=(
+            "Platform admins only. `commission_percent` is a decimal string from 0 to 100 with "
+            "at most two places; `rate_limit_requests` replaces the default per-token limit "
+            "(null or absent: the default). No `Idempotency-Key`: the answer holds a secret "
+            "that is never stored. Register the app's users and its ids for courts and venues "
+            "with its token (`/client/...`)."
+        ),
+        body=client_models.ClientCreate,
+    ),
+    Operation(
+        "GET",
+        "/api/v1/admin/clients/{client_id}",
+        "getClient",
+        "Read a partner app",
+        "admin",
+        Access.ADMIN,
+        (Success(200, "The client; `ETag` is its version.", client_models.ClientView),),
+        description="Platform admins only. An unknown id: 404.",
+    ),
+    Operation(
+        "PATCH",
+        "/api/v1/admin/clients/{client_id}",
+        "updateClient",
+        "Change a partner app: percent, rate limit, details, active",
+        "admin",
+        Access.ADMIN,
+        (Success(200, "The client as changed, with its new version.", client_models.ClientView),),
+        description=(
+            "Platform admins only; the fields named change, each change is audited. A new "
+            "`commission_percent` applies to bookings made from now on: a booking keeps the "
+            "percent it was made with. A new `rate_limit_requests` applies from the next "
+            "request (null: the default). `is_active: false` makes every token of the app "
+            "answer 401 from the next request; its bookings, commission lines and statements "
+            "stay, and `true` lets the same tokens in again."
+        ),
+        body=client_models.ClientUpdate,
+        statuses=frozenset({503}),
+        if_match=True,
+    ),
+    Operation(
+        "GET",
+        "/api/v1/admin/clients/{client_id}/tokens",
+        "listAdminClientTokens",
+        "List a partner app's tokens",
+        "admin",
+        Access.ADMIN,
+        (Success(200, "The client's working tokens, oldest first.", client_models.TokenPage),),
+        description=(
+            "Platform admins only: each token's id, first 8 characters and dates, never the "
+            "token. An unknown client: 404. " + _PAGE_NOTE
+        ),
+        query=schemas.Page,
+        paginated=True,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/admin/clients/{client_id}/tokens",
+        "createAdminClientToken",
+        "Create a token for a partner app",
+        "admin",
+        Access.ADMIN,
+        (Success(201, "The new token, shown in this answer only.", client_models.NewToken),),
+        description=(
+            "Platform admins only. A client has at most 10 working tokens: 409 beyond. An "
+            "unknown client: 404."
+        ),
+        statuses=frozenset({409}),
+    ),
+    Operation(
+        "DELETE",
+        "/api/v1/admin/clients/{client_id}/tokens/{token_id}",
+        "revokeAdminClientToken",
+        "Revoke a partner app's token",
+        "admin",
+        Access.ADMIN,
+        (Success(204, "Revoked: the token answers 401 from now on."),),
+        description=(
+            "Platform admins only; the client's last token too (a leaked one). A token that "
+            "is not the client's: 404."
+        ),
+        statuses=frozenset({503}),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/client/tokens",
+        "listClientTokens",
+        "List the calling partner app's tokens",
+        "clients",
+        Access.CLIENT,
+        (Success(200, "The app's working tokens, oldest first.", client_models.TokenPage),),
+        description=(
+            "Each token's id, first 8 characters, and when it was created and last used (to "
+            "the hour), never the token. " + _PAGE_NOTE
+        ),
+        query=schemas.Page,
+        paginated=True,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/client/tokens",
+        "createClientToken",
+        "Create a token for the calling partner app",
+        "clients",
+        Access.CLIENT,
+        (Success(201, "The new token, shown in this answer only.", client_models.NewToken),),
+        description=(
+            "To rotate with no downtime: create a token, switch to it, then revoke the old one "
+            "(both work until then). At most 10 working tokens: 409 beyond. No "
+            "`Idempotency-Key`: the answer holds a secret that is never stored."
+        ),
+        statuses=frozenset({409}),
+    ),
+    Operation(
+        "DELETE",
+        "/api/v1/client/tokens/{token_id}",
+        "revokeClientToken",
+        "Revoke one of the calling partner app's tokens",
+        "clients",
+        Access.CLIENT,
+        (Success(204, "Revoked: the token answers 401 from now on."),),
+        description=(
+            "Any of the app's tokens, the one sending the request too. The app's last working "
+            "token: 409 (create another first; an admin may revoke it). Another app's token, or "
+            "one that does not exist: 404."
+        ),
+        statuses=frozenset({409, 503}),
+    ),
+    Operation(
         "GET",
         "/api/v1/admin/commissions/{period}/export",
         "exportCommissionStatements",
@@ -803,5 +1144,47 @@ OPERATIONS: tuple[Operation, ...] = (
             "with the run, a 503 with `Retry-After`."
         ),
         statuses=frozenset({503}),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/me/export",
+        "exportAccount",
+        "Download everything stored about the caller",
+        "account",
+        Access.PERSON,
+        (Success(200, "The account's data.", me_models.AccountExportDocument),),
+        description=(
+            "The person's own token only (a partner app's token acting for them, or an admin's: "
+            "403). The account (never its password), staff roles and invitations, the partner "
+            "apps that know the person (the app's name and its id for them), and every booking "
+            "of every status with its payments and what was refunded of each. Bookings come a "
+            "page at a time, earliest start first (`page_size` up to 100); the rest is whole on "
+            "every page. Partner apps are found through the person's bookings. " + _PAGE_NOTE
+        ),
+        query=schemas.Page,
+        paginated=True,
+    ),
+    Operation(
+        "DELETE",
+        "/api/v1/me",
+        "deleteAccount",
+        "Delete the caller's account",
+        "account",
+        Access.PERSON,
+        (Success(200, "What deleting the account did.", me_models.AccountDeleted),),
+        description=(
+            "The person's own token only (403 otherwise). The last owner of a venue: 409, "
+            "nothing changed. Otherwise the account is closed (every token stops working) and "
+            "the person leaves every venue's staff; bookings that have not started are "
+            "cancelled, refunded as the venue's terms give (also past the cancellation "
+            "deadline, so that the venue may sell the time again); pending ones are released. "
+            "Then partner apps' mappings and invitations to the (confirmed) email are deleted, "
+            "and the account is anonymised: the email can sign up again. Past bookings, "
+            "payments and commission lines stay for the books without name, email, phone or "
+            "notes. Stripe failing: the account is closed all the same, and the rest is done "
+            "within minutes, retried until it is (`anonymisation_complete` false; nothing is "
+            "refunded twice). The table too busy to close the account: 503, nothing changed."
+        ),
+        statuses=frozenset({409, 503}),
     ),
 )

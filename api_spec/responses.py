@@ -111,6 +111,15 @@ class Problem(BaseModel):
         description="A venue's opening hours refused (409): the resources' weekly windows they "
         "would leave outside.",
     )
+    venue_id: int | SkipJsonSchema[None] = Field(
+        None, description="Deleting an account refused (409): the venue it is the last owner of."
+    )
+    paid_reference: str | SkipJsonSchema[None] = Field(
+        None, description="A statement paid already (409): the reference it was paid with."
+    )
+    paid_on: date | SkipJsonSchema[None] = Field(
+        None, description="A statement paid already (409): the day it was paid."
+    )
 
 
 # ---- auth, venues, resources --------------------------------------------------------------
@@ -368,8 +377,23 @@ class _Paginated(_Answer):
     previous: Url | None
 
 
+class ListedBooking(Booking):
+    """A booking in a list: in a client's list of all its bookings (its token, no user header),
+    also the client's id for the booking's user."""
+
+    user_external_id: str | None = Field(
+        None,
+        description=(
+            "Only in a client's list of all its bookings, and there on every booking: the "
+            "client's external id for the booking's user (null if that mapping no longer "
+            "exists). Absent from a user's list."
+        ),
+        examples=["your-user-123"],
+    )
+
+
 class BookingPage(_Paginated):
-    results: list[Booking]
+    results: list[ListedBooking]
 
 
 class AuditPage(_Paginated):
@@ -526,6 +550,19 @@ class Statement(_Answer):
     commission_amount: Money = Field(description="Negative in a month of refunds.")
     lines_count: int
     created_at: Timestamp
+    paid_reference: str | None = Field(
+        description="The bank transfer's reference, once an admin marked it paid; else null."
+    )
+    paid_on: date | None = Field(description="The day the transfer was made; null until paid.")
+    paid_at: Timestamp | None = Field(description="When it was marked paid; null until then.")
+
+
+class StatementPayout(Statement):
+    """A statement as the admin who marks it paid sees it."""
+
+    client_id: str
+    client_name: str
+    paid_by: str | None = Field(description="The user id of the admin who marked it paid.")
 
 
 class StatementPage(_Paginated):

@@ -1,4 +1,5 @@
-"""The README's walk of a venue from creation to its first paid booking runs as written."""
+"""The README's walkthroughs run as written: a venue from creation to its first paid booking, a
+new person from sign-up to a paid booking, and an admin onboarding a partner app."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from tests.e2e.stacks import running_stack
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 HEADING = "### A venue, from creation to its first paid booking"
+SIGN_UP = "### Signing up, locally: a new person, from sign-up to a paid booking"
+PARTNER_APP = "### Onboarding a partner app (admin), locally"
 
 
-def walkthrough() -> str:
-    """The shell block under the README's heading."""
+def walkthrough(heading: str = HEADING) -> str:
+    """The first shell block under the README's heading."""
     text = README.read_text(encoding="utf-8")
-    after = text[text.index(HEADING) :]
+    after = text[text.index(heading) :]
     block = re.search(r"```sh\n(.*?)```", after, re.DOTALL)
     assert block is not None, "the section has no sh block"
     return block.group(1)
@@ -39,21 +42,8 @@ def test_the_readmes_venue_walkthrough_ends_in_a_paid_booking_the_owner_sees(
     # Given a fresh local stack, and the README's walkthrough
     script = walkthrough()
     # When the walkthrough runs against it, stopping at the first failing command
-    run = subprocess.run(  # noqa: S603 - our own README, against our own stack
-        ["bash", "-euo", "pipefail", "-c", script],  # noqa: S607
-        env={
-            "BASE": stack.base_url,
-            "DEMO": str(stack.state_dir / "demo.json"),
-            # python3 is the project's, as in the README's shell after `make setup`
-            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    run = run_block(script, stack)
     # Then every step worked, and it printed what the README says it prints
-    assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     assert "succeeded" in lines, run.stdout
     assert "True" in lines, run.stdout
@@ -68,3 +58,56 @@ def test_the_readmes_venue_walkthrough_ends_in_a_paid_booking_the_owner_sees(
         "stripe.account_updated",
         "closure.created",
     } <= actions, run.stdout
+
+
+def test_the_readmes_sign_up_walkthrough_ends_in_a_paid_booking(stack: StackProcess) -> None:
+    # Given a local stack, and the README's walk of a new person
+    script = walkthrough(SIGN_UP)
+    # When it runs: sign-up, log in, confirm from the emailed token, book, pay
+    run = run_block(script, stack)
+    # Then the email was confirmed, the card payment succeeded and the booking is paid
+    lines = run.stdout.splitlines()
+    assert lines[1:] == [
+        "Your email address is confirmed. You can book now.",
+        "succeeded",
+        "paid",
+    ], run.stdout
+
+
+def test_the_readmes_partner_app_walkthrough_onboards_an_app_that_books_and_rotates(
+    stack: StackProcess,
+) -> None:
+    # Given a local stack, and the README's walk of an admin onboarding a partner app
+    script = walkthrough(PARTNER_APP)
+    # When it runs: create the app, map and book, list, change the percent, rotate the token
+    run = run_block(script, stack)
+    # Then each step printed what the README says, and the old token no longer works
+    assert run.stdout.splitlines() == [
+        "True",
+        "True",
+        "pending",
+        "pf-user-1",
+        "10.00",
+        "204",
+        "401",
+    ], run.stdout
+
+
+def run_block(script: str, stack: StackProcess) -> subprocess.CompletedProcess[str]:
+    """Run a README block against `stack`, stopping at its first failing command; it must
+    succeed."""
+    run = subprocess.run(  # noqa: S603 - our own README, against our own stack
+        ["bash", "-euo", "pipefail", "-c", script],  # noqa: S607
+        env={
+            "BASE": stack.base_url,
+            "DEMO": str(stack.state_dir / "demo.json"),
+            # python3 is the project's, as in the README's shell after `make setup`
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run

@@ -120,6 +120,10 @@ class Callers:
     client_bookings: tuple[str, ...]
     resource_external_id: str
     venue_external_id: str
+    # Where a throwaway person logs in: logging out (everywhere) revokes a fresh token of the
+    # demo's other user, never a token the other callers send.
+    login_url: str = ""
+    throwaway_login: tuple[str, str] = ("", "")
 
 
 @pytest.fixture(scope="session")
@@ -173,6 +177,8 @@ def callers(fuzz_stack: StackProcess, run_instant: datetime) -> Callers:
         client_bookings=tuple(made["client"]),
         resource_external_id=client["resource_external_id"],
         venue_external_id=client["venue_external_id"],
+        login_url=f"{api}/api-token-auth/",
+        throwaway_login=(demo["users"][1]["email"], demo["users"][1]["password"]),
     )
 
 

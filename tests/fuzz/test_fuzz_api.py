@@ -49,8 +49,14 @@ CALLERS_OF = {
     Access.ANYONE: ("anonymous", "user"),
     Access.ANY_CALLER: ("anonymous", "user", "client for a user", "client"),
     Access.USER: ("user", "client for a user"),
+    # A person's own data: the demo venue's owner, its last owner, whose deletion is always
+    # refused (409) with nothing changed, so that fuzzing never deletes a demo account; and a
+    # partner app acting for its user, refused (403).
+    Access.PERSON: ("owner", "client for a user"),
     Access.CLIENT: ("client",),
     Access.ADMIN: ("admin",),
+    # Logging out revokes the token sent: a fresh login of the demo's other user each time.
+    Access.OWN_TOKEN: ("throwaway person",),
     Access.STRIPE: ("anonymous",),
     # The operator routes: the demo venue's owner (every role's routes are an owner's too), and
     # an admin.
@@ -140,6 +146,12 @@ def _credentials(caller: str, callers: Callers) -> dict[str, str]:
             return {"Authorization": f"Token {callers.admin_token}"}
         case "owner":
             return {"Authorization": f"Token {callers.owner_token}"}
+        case "throwaway person":
+            email, password = callers.throwaway_login
+            login = requests.post(
+                callers.login_url, json={"username": email, "password": password}, timeout=10
+            )
+            return {"Authorization": f"Token {login.json()['token']}"}
     return {}
 
 

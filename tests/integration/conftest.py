@@ -21,6 +21,24 @@ from tests.unit.notifications.test_mailgun import FakeMailgun, mailgun  # noqa: 
 # Which function each sample event belongs to.
 EVENT_FUNCTIONS = {
     "obtain_token": "ObtainTokenFunction",
+    "logout": "LogoutFunction",
+    "logout_all": "LogoutAllFunction",
+    "list_clients": "ListClientsFunction",
+    "create_client": "CreateClientFunction",
+    "get_client": "GetClientFunction",
+    "update_client": "UpdateClientFunction",
+    "list_admin_client_tokens": "ListAdminClientTokensFunction",
+    "create_admin_client_token": "CreateAdminClientTokenFunction",
+    "revoke_admin_client_token": "RevokeAdminClientTokenFunction",
+    "list_client_tokens": "ListClientTokensFunction",
+    "create_client_token": "CreateClientTokenFunction",
+    "revoke_client_token": "RevokeClientTokenFunction",
+    "register": "RegisterFunction",
+    "confirm_email": "ConfirmEmailFunction",
+    "resend_confirmation": "ResendConfirmationFunction",
+    "password_reset": "PasswordResetFunction",
+    "password_reset_confirm": "PasswordResetConfirmFunction",
+    "change_password": "ChangePasswordFunction",
     "list_venues": "ListVenuesFunction",
     "get_venue": "GetVenueFunction",
     "create_venue": "CreateVenueFunction",
@@ -59,6 +77,7 @@ EVENT_FUNCTIONS = {
     "list_commission_statements": "ListCommissionStatementsFunction",
     "get_commission_statement": "GetCommissionStatementFunction",
     "export_commission_statements": "ExportCommissionStatementsFunction",
+    "mark_statement_paid": "MarkStatementPaidFunction",
     "aggregate_commissions_schedule": "AggregateCommissionsFunction",
     "aggregate_commissions_by_hand": "AggregateCommissionsFunction",
     "process_outbox_schedule": "OutboxFunction",
@@ -69,6 +88,8 @@ EVENT_FUNCTIONS = {
     "change_venue_staff_role": "ChangeVenueStaffRoleFunction",
     "remove_venue_staff": "RemoveVenueStaffFunction",
     "start_stripe_onboarding": "StartStripeOnboardingFunction",
+    "export_account": "ExportAccountFunction",
+    "delete_account": "DeleteAccountFunction",
 }
 
 KEEP = object()

@@ -12,6 +12,19 @@ admin, the owner of the New York venue, a person who is staff nowhere and a part
 roles high enough and admins get through; a lower role, a person with no role anywhere and a
 partner app get 403; the other venue's owner gets the very 404 of an object that does not exist,
 whether they name the Munich venue's path or their own venue's path with a Munich object in it.
+
+A person's own routes (`PERSON`: password change, logging out; `OWN_ACCOUNT`: their data's
+export, deleting the account) take the caller's own token and name no one else: a partner
+app's token is 403 with or without a user header, and for `OWN_ACCOUNT` an admin's too. The
+sign-up, confirmation and password-reset routes are public and read no token, so a bad one is
+ignored; their controls use a confirmation and a reset token made as the outbox makes them.
+
+Each test starts from the scene's tables, restored from a snapshot, so an attempt that revokes
+a token or deletes an account (the controls of logging out, of a token's revocation, of
+DELETE /me) leaves the next test whole. Refusals compare the whole booking table before and
+after: authenticating a token writes `last_used_at` at most once an hour, and every test starts
+at the instant the scene's tokens were made, so a refusal after a valid token writes nothing
+(checked below, not excused).
 """
 
 from __future__ import annotations
@@ -33,10 +46,14 @@ import pytest
 from booking_core import clock
 from booking_core.domain import VenueRole
 from booking_core.payments import stripe_gateway
-from booking_core.services import accounts
+from booking_core.services import account_emails, accounts, tokens
+from booking_core.store import accounts as account_store
+from booking_core.store import clients as client_store
 from booking_core.store import commissions as commission_store
+from booking_core.store import credentials as one_time_tokens
 from booking_core.store import staff, table
-from local.demo import load_demo_data
+from booking_core.store import tokens as token_store
+from local.demo import DEMO_ADMIN, DEMO_USERS, load_demo_data
 from local.dynamodb import EmbeddedDynamoDB, TablesSnapshot
 from local.events import load_event as render_event
 from local.template import REPO_ROOT, load_template
@@ -48,6 +65,8 @@ FORBIDDEN = "You do not have permission to perform this action."
 STATEMENT_PERIOD = "2025-10"
 VICTIM_EXTERNAL_ID = "victim-123"  # the partner app's id for the person it books for
 RIVAL_EXTERNAL_ID = "rival-456"  # the rival app's id for the same person
+PENDING_EMAIL = "pending@example.com"  # signed up, not confirmed yet
+FORGETFUL_EMAIL = "forgetful@example.com"  # asked to reset their password
 
 
 class Attack(StrEnum):
@@ -124,6 +143,14 @@ class Rejected:
 
 
 @dataclass(frozen=True)
+class Conflicting:
+    """409 with the problem type `/errors/<slug>`: the caller's own request, refused as it
+    stands (a venue's last owner deleting their account)."""
+
+    slug: str
+
+
+@dataclass(frozen=True)
 class BadSignature:
     """The webhook's 400: no valid Stripe signature."""
 
@@ -142,6 +169,7 @@ Expectation = (
     | NotFoundAsIfMissing
     | Hidden
     | Rejected
+    | Conflicting
     | BadSignature
     | NotApplicable
 )
@@ -176,10 +204,22 @@ class Access(StrEnum):
     VENUE_STAFF = "the venue's staff, manager or owner; an admin"
     VENUE_MANAGER = "the venue's manager or owner; an admin"
     VENUE_OWNER = "the venue's owner; an admin"
+    # A person's own account, through their own token (never a partner app's, which acts
+    # for its users but is not them).
+    PERSON = "a person's or an admin's own token"
+    OWN_ACCOUNT = "a person's own token only (not an admin's)"
+    # A partner app's token naming no user: the app itself, for all its users.
+    CLIENT_ITSELF = "a client, for all its users (no user header)"
 
 
 def _every_attack(expectation: Expectation) -> dict[Attack, Expectation]:
     return dict.fromkeys(Attack, expectation)
+
+
+def _bad_tokens_ignored(status: int) -> dict[Attack, Expectation]:
+    """A public route that reads no token: one that other routes refuse is no matter here."""
+    ignored = (Attack.MALFORMED, Attack.UNKNOWN_TOKEN, Attack.DEACTIVATED)
+    return dict.fromkeys(ignored, Allowed(status))
 
 
 _ONLY_THE_VICTIMS_VENUE = NotApplicable(
@@ -295,6 +335,29 @@ def _by_other_access(access: Access) -> dict[Attack, Expectation]:
                 Attack.ADMIN_TOKEN: Forbidden(),
                 Attack.OWNER: Allowed(),
             }
+        case Access.CLIENT_ITSELF:
+            return {
+                **_BAD_TOKENS,
+                Attack.OTHER_USER: NotApplicable("a person's own list, as USER_TOKEN"),
+                Attack.OTHER_CLIENT: Hidden(),  # the rival app, for all its users
+                Attack.USER_TOKEN: Hidden(),  # a person's own list
+                Attack.CLIENT_TOKEN: NotApplicable("clients call this form (OWNER)"),
+                Attack.ADMIN_TOKEN: Hidden(),
+                Attack.OWNER: Allowed(),
+            }
+        case Access.PERSON | Access.OWN_ACCOUNT:
+            return {
+                **_BAD_TOKENS,
+                Attack.OTHER_USER: NotApplicable(
+                    "the caller's own account or token: the request names nobody else"
+                ),
+                # A partner app acting for its user (the victim) is not that person.
+                Attack.OTHER_CLIENT: Forbidden(),
+                Attack.USER_TOKEN: NotApplicable("a person calls this route (OWNER)"),
+                Attack.CLIENT_TOKEN: Forbidden(),
+                Attack.ADMIN_TOKEN: Allowed() if access == Access.PERSON else Forbidden(),
+                Attack.OWNER: Allowed(),
+            }
         case Access.STRIPE:
             signed = NotApplicable("Stripe signs; see the webhook tests below")
             return _every_attack(signed) | {
@@ -332,6 +395,12 @@ class Scene:
     other_resource: int  # its pickleball court
     operator_tokens: dict[Attack, str]  # VENUE_OWNER, VENUE_MANAGER, VENUE_STAFF, OTHER_VENUE
     staff_member: str  # the user id of the Munich venue's staff member (VENUE_STAFF)
+    # Accounts and partner administration.
+    partner_id: str
+    spare_token_id: str  # the id of the partner's second token (it may revoke one of two)
+    spare_token: str  # ... and its secret
+    confirmation_token: str  # emailed to PENDING_EMAIL, who signed up
+    reset_token: str  # emailed to FORGETFUL_EMAIL, who asked to reset their password
 
     def booking(self, attack: Attack) -> str:
         """The booking an attack aims at: the partner's for another client, else the user's."""
@@ -348,6 +417,21 @@ def deactivated_user_token() -> str:
         UpdateExpression="SET is_active = :no",
         ExpressionAttributeValues=table.to_dynamo({":no": False}),
     )
+    return token
+
+
+def emailed_token(user_id: str, purpose: str) -> str:
+    """A one-time token for `purpose` (confirming an email, resetting a password), made as
+    the outbox makes it when it sends the email: its record, then its hash on the record."""
+    record = one_time_tokens.OneTimeToken(
+        id=uuid.uuid4().hex,
+        purpose=purpose,
+        user_id=user_id,
+        expires_at=(clock.now() + account_emails.TOKEN_LIFETIMES[purpose]).replace(microsecond=0),
+    )
+    table.transact([one_time_tokens.new_token_op(record)])
+    token = f"{record.id}.{secrets.token_urlsafe(32)}"
+    assert one_time_tokens.set_token_hash(record.id, account_emails.token_hash(token), clock.now())
     return token
 
 
@@ -471,6 +555,15 @@ def build_scene(call: Call, demo: dict[str, Any]) -> Scene:
     )
     clock.advance(timedelta(days=10))
     assert walked_in.status == 201, walked_in.raw_body
+    signed_up = call("register", body=_sample_body("register", email=PENDING_EMAIL))
+    assert signed_up.status == 202, signed_up.raw_body
+    pending = account_store.find_user_by_email(PENDING_EMAIL)
+    assert pending is not None
+    forgetful = accounts.register_user(FORGETFUL_EMAIL, "forgotten-password", "For", "Getful")
+    partner_client = client_store.get_client(partner["id"])
+    assert partner_client is not None
+    spare, spare_token = tokens.create_client_token(partner_client, clock.now())
+    assert spare.token_id is not None
     return Scene(
         user_token=demo["users"][0]["token"],
         other_user_token=demo["users"][1]["token"],
@@ -494,6 +587,11 @@ def build_scene(call: Call, demo: dict[str, Any]) -> Scene:
             Attack.OTHER_VENUE: rival_owner_token,
         },
         staff_member=staff_member,
+        partner_id=partner["id"],
+        spare_token_id=spare.token_id,
+        spare_token=spare_token,
+        confirmation_token=emailed_token(pending.id, account_emails.CONFIRM_EMAIL),
+        reset_token=emailed_token(forgetful.id, account_emails.PASSWORD_RESET),
     )
 
 
@@ -510,6 +608,8 @@ def credentials(scene: Scene, access: Access, attack: Attack) -> dict[str, Any]:
             return {"token": scene.deactivated_token}
         case Attack.OTHER_USER:
             return {"token": scene.other_user_token}
+        case Attack.OTHER_CLIENT if access == Access.CLIENT_ITSELF:
+            return {"token": scene.rival_token}  # the rival app, for all its own users
         case Attack.OTHER_CLIENT:
             # The rival app, acting for its own mapping of the partner's user.
             return {
@@ -527,7 +627,7 @@ def credentials(scene: Scene, access: Access, attack: Attack) -> dict[str, Any]:
         case Attack.OTHER_VENUE | Attack.OWN_VENUE_PATH:
             return {"token": scene.operator_tokens[Attack.OTHER_VENUE]}
         case Attack.OWNER:
-            if access in (Access.CLIENT, Access.CLIENT_FORM):
+            if access in (Access.CLIENT, Access.CLIENT_FORM, Access.CLIENT_ITSELF):
                 return {"token": scene.partner_token}
             if access == Access.ADMIN:
                 return {"token": scene.admin_token}
@@ -667,6 +767,29 @@ def _booking_marker(scene: Scene, attack: Attack) -> str:
     return scene.booking(attack)
 
 
+def _current_password(scene: Scene, attack: Attack) -> dict[str, Any]:
+    """The sample's change, with the current password of whoever asks (the demo user's, an
+    admin's)."""
+    current = DEMO_ADMIN if attack == Attack.ADMIN_TOKEN else DEMO_USERS[0]
+    return {"body": _sample_body("change_password", current_password=current["password"])}
+
+
+def _at_partner(scene: Scene, attack: Attack) -> dict[str, Any]:
+    return {"path": {"client_id": scene.partner_id}}
+
+
+def _at_spare_token(scene: Scene, attack: Attack) -> dict[str, Any]:
+    return {"path": {"client_id": scene.partner_id, "token_id": scene.spare_token_id}}
+
+
+def _at_missing_token(scene: Scene, attack: Attack) -> dict[str, Any]:
+    return {"path": {"token_id": str(uuid.uuid4())}}
+
+
+def _spare_token_marker(scene: Scene, attack: Attack) -> str:
+    return scene.spare_token_id
+
+
 _PER_CLIENT_IDS = NotApplicable(
     "ids are per client: the rival registering the partner's id makes its own mapping "
     "(test_client_api)"
@@ -674,6 +797,77 @@ _PER_CLIENT_IDS = NotApplicable(
 
 MATRIX: list[Row] = [
     Row("POST", "/api/v1/api-token-auth", "obtain_token", Access.ANYONE),
+    # ---- accounts: signing up and resetting a password are public ----
+    Row(
+        "POST",
+        "/api/v1/auth/register",
+        "register",
+        Access.ANYONE,
+        status=202,
+        overrides=_bad_tokens_ignored(202),
+    ),
+    Row(
+        "POST",
+        "/api/v1/auth/confirm-email",
+        "confirm_email",
+        Access.ANYONE,
+        aim=lambda scene, attack: {"body": {"token": scene.confirmation_token}},
+        overrides=_bad_tokens_ignored(200),
+    ),
+    Row(
+        "POST",
+        "/api/v1/auth/confirm-email/resend",
+        "resend_confirmation",
+        Access.ANYONE,
+        aim=lambda scene, attack: {"body": {"email": PENDING_EMAIL}},
+        status=202,
+        overrides=_bad_tokens_ignored(202),
+    ),
+    Row(
+        "POST",
+        "/api/v1/auth/password-reset",
+        "password_reset",
+        Access.ANYONE,
+        aim=lambda scene, attack: {"body": {"email": FORGETFUL_EMAIL}},
+        status=202,
+        overrides=_bad_tokens_ignored(202),
+    ),
+    Row(
+        "POST",
+        "/api/v1/auth/password-reset/confirm",
+        "password_reset_confirm",
+        Access.ANYONE,
+        aim=lambda scene, attack: {
+            "body": _sample_body("password_reset_confirm", token=scene.reset_token)
+        },
+        overrides=_bad_tokens_ignored(200),
+    ),
+    # ---- a person's own account ----
+    Row(
+        "POST",
+        "/api/v1/auth/password/change",
+        "change_password",
+        Access.PERSON,
+        aim=_current_password,
+    ),
+    Row("POST", "/api/v1/auth/logout", "logout", Access.PERSON),
+    Row("POST", "/api/v1/auth/logout-all", "logout_all", Access.PERSON),
+    Row(
+        "GET",
+        "/api/v1/me/export",
+        "export_account",
+        Access.OWN_ACCOUNT,
+        marker=lambda scene, attack: scene.user_booking,  # the demo user's own booking
+    ),
+    # The control deletes the demo user's account (the next test has it back).
+    Row(
+        "DELETE",
+        "/api/v1/me",
+        "delete_account",
+        Access.OWN_ACCOUNT,
+        # The Munich venue's only owner must hand it over first.
+        overrides={Attack.VENUE_OWNER: Conflicting("last-owner")},
+    ),
     Row("GET", "/api/v1/venues", "list_venues", Access.ANYONE),
     Row("GET", "/api/v1/venues/{venue_id}", "get_venue", Access.ANYONE),
     Row("GET", "/api/v1/resources", "list_resources", Access.ANYONE),
@@ -732,6 +926,15 @@ MATRIX: list[Row] = [
         "list_bookings",
         Access.USER_OR_CLIENT,
         marker=_booking_marker,
+    ),
+    Row(
+        "GET",
+        "/api/v1/bookings",
+        "list_bookings",
+        Access.CLIENT_ITSELF,
+        # The partner's booking for its user: in the partner's own list, in no one else's.
+        marker=lambda scene, attack: scene.client_booking,
+        form="a partner app's own list",
     ),
     Row(
         "GET",
@@ -861,6 +1064,89 @@ MATRIX: list[Row] = [
         "export_commission_statements",
         Access.ADMIN,
         aim=lambda scene, attack: {"path": {"period": STATEMENT_PERIOD}},
+    ),
+    Row(
+        "POST",
+        "/api/v1/admin/commissions/{period}/{client_id}/paid",
+        "mark_statement_paid",
+        Access.ADMIN,
+        # The partner's statement of STATEMENT_PERIOD, paid out after the month ended.
+        aim=lambda scene, attack: {
+            "path": {"period": STATEMENT_PERIOD, "client_id": scene.partner_id},
+            "body": {"reference": "SEPA-2025-11-000042", "paid_on": "2025-11-05"},
+        },
+    ),
+    # ---- partner apps, run by an admin; their tokens, rotated by the app itself ----
+    Row(
+        "GET",
+        "/api/v1/admin/clients",
+        "list_clients",
+        Access.ADMIN,
+        marker=lambda scene, attack: scene.partner_id,
+    ),
+    Row("POST", "/api/v1/admin/clients", "create_client", Access.ADMIN, status=201),
+    Row(
+        "GET",
+        "/api/v1/admin/clients/{client_id}",
+        "get_client",
+        Access.ADMIN,
+        aim=_at_partner,
+        marker=lambda scene, attack: scene.partner_id,
+    ),
+    Row(
+        "PATCH", "/api/v1/admin/clients/{client_id}", "update_client", Access.ADMIN, aim=_at_partner
+    ),
+    Row(
+        "GET",
+        "/api/v1/admin/clients/{client_id}/tokens",
+        "list_admin_client_tokens",
+        Access.ADMIN,
+        aim=_at_partner,
+        marker=_spare_token_marker,
+    ),
+    Row(
+        "POST",
+        "/api/v1/admin/clients/{client_id}/tokens",
+        "create_admin_client_token",
+        Access.ADMIN,
+        aim=_at_partner,
+        status=201,
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/admin/clients/{client_id}/tokens/{token_id}",
+        "revoke_admin_client_token",
+        Access.ADMIN,
+        aim=_at_spare_token,
+        status=204,
+    ),
+    Row(
+        "GET",
+        "/api/v1/client/tokens",
+        "list_client_tokens",
+        Access.CLIENT,
+        marker=_spare_token_marker,
+        overrides={Attack.OTHER_CLIENT: Hidden()},
+    ),
+    Row(
+        "POST",
+        "/api/v1/client/tokens",
+        "create_client_token",
+        Access.CLIENT,
+        status=201,
+        overrides={
+            Attack.OTHER_CLIENT: NotApplicable("a client makes its own tokens, naming no other")
+        },
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/client/tokens/{token_id}",
+        "revoke_client_token",
+        Access.CLIENT,
+        # The partner's second token: revoking its only one would be a 409.
+        aim=lambda scene, attack: {"path": {"token_id": scene.spare_token_id}},
+        missing=_at_missing_token,
+        status=204,
     ),
     # ---- the operator API: each aimed at the Munich venue or one of its objects ----
     Row("POST", "/api/v1/venues", "create_venue", Access.ADMIN, status=201),
@@ -1125,6 +1411,53 @@ def test_every_row_says_what_each_attack_gets(row: Row):
             assert row.marker is not None
 
 
+def test_the_scenes_tokens_were_marked_used_within_the_hour_so_using_one_writes_nothing(
+    scene: Scene,
+):
+    # Given every valid token an attempt sends, at the instant each test starts
+    now = clock.now()
+    sent = [
+        scene.user_token,
+        scene.other_user_token,
+        scene.admin_token,
+        scene.partner_token,
+        scene.rival_token,
+        *scene.operator_tokens.values(),
+    ]
+    # When their stored last use is read
+    last_used = [token_store.find(tokens.token_hash(token)) for token in sent]
+    # Then each is under an hour old, so authenticating it does not mark it used again: a
+    # refusal that changes nothing leaves the whole table as it was, `last_used_at` included
+    for stored in last_used:
+        assert stored is not None
+        assert stored.last_used_at is not None
+        assert now - stored.last_used_at < tokens.TOUCH_INTERVAL
+
+
+def test_a_token_revoked_by_one_test_works_again_in_the_next(
+    call: Call, scene: Scene, dynamodb: EmbeddedDynamoDB
+):
+    # Given the demo user logged out everywhere, as a control of the matrix does
+    assert call("logout_all", token=scene.user_token).status == 200
+    assert call("list_bookings", token=scene.user_token).status == 401
+    # When the tables are restored from the scene's snapshot, as before each test
+    dynamodb.restore(_SAVED["tables"])
+    # Then the token works again
+    assert call("list_bookings", token=scene.user_token).status == 200
+
+
+def test_a_partner_apps_own_list_leaves_out_the_bookings_people_made_themselves(
+    call: Call, scene: Scene
+):
+    # Given the demo user's own booking, made without a partner app
+    # When the partner app lists its bookings, naming no user
+    reply = call("list_bookings", token=scene.partner_token)
+    # Then it sees the booking it made for its user, and not the demo user's
+    assert reply.status == 200, reply.raw_body
+    assert scene.client_booking in reply.raw_body
+    assert scene.user_booking not in reply.raw_body
+
+
 # ---- the attempts --------------------------------------------------------------------------
 
 
@@ -1213,6 +1546,23 @@ def test_a_client_naming_what_only_another_client_mapped_gets_the_seeds_400(
     assert reply.status == 400, reply.raw_body
     message = reply.json[expectation.member]
     assert message in (expectation.message, [expectation.message])
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("row", "attack"), cases(Conflicting))
+def test_a_request_refused_as_it_stands_is_a_409_and_changes_nothing(
+    call: Call, scene: Scene, row: Row, attack: Attack, request: pytest.FixtureRequest
+):
+    # Given the scene (the Munich venue has one owner), and the table as it is
+    prepare(row, request)
+    expectation = row.expected[attack]
+    assert isinstance(expectation, Conflicting)
+    before = snapshot()
+    # When the caller asks for what they may not do as things stand
+    reply = attempt(call, scene, row, attack)
+    # Then 409 says why, and nothing changed
+    assert reply.status == 409, reply.raw_body
+    assert reply.json["type"] == f"/errors/{expectation.slug}"
     assert snapshot() == before
 
 
@@ -1354,6 +1704,7 @@ def test_no_token_is_stored_only_its_sha256(call: Call, scene: Scene, demo: dict
         login.json["token"],
         scene.deactivated_token,
         *scene.operator_tokens.values(),
+        scene.spare_token,
         demo["admin"]["token"],
         *(u["token"] for u in demo["users"]),
         *(c["token"] for c in demo["clients"]),
@@ -1366,6 +1717,21 @@ def test_no_token_is_stored_only_its_sha256(call: Call, scene: Scene, demo: dict
         assert token not in dump
         digest = hashlib.sha256(token.encode()).hexdigest()
         assert table.get_item(f"TOKEN#{digest}", "TOKEN") is not None
+
+
+def test_no_emailed_token_is_stored_only_its_sha256(scene: Scene):
+    # Given a confirmation token and a reset token, as emailed
+    emailed = [scene.confirmation_token, scene.reset_token]
+    # When the whole table is read
+    dump = stored_data()
+    # Then neither appears in it, nor its secret half; each record keeps its hash
+    for token in emailed:
+        token_id, _, secret = token.partition(".")
+        assert token not in dump
+        assert secret not in dump
+        stored = one_time_tokens.get_token(token_id)
+        assert stored is not None
+        assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
 
 
 def test_no_password_is_stored(call: Call, scene: Scene, demo: dict[str, Any]):

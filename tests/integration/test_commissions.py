@@ -423,6 +423,9 @@ def test_a_client_lists_its_statements(
         "commission_amount": "3.75",
         "lines_count": 1,
         "created_at": "2025-11-01T03:00:00Z",
+        "paid_reference": None,
+        "paid_on": None,
+        "paid_at": None,
     }
 
 
@@ -491,6 +494,8 @@ def test_an_admin_exports_the_months_statements_as_csv(
             "bookings_count": "1",
             "gross_amount": "37.50",
             "commission_amount": "3.75",
+            "paid_on": "",
+            "paid_reference": "",
         }
     ]
 

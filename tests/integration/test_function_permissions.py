@@ -130,6 +130,50 @@ def a_bookings_life(
     run_outbox(invoke)
 
 
+def an_accounts_life(call: Call, invoke: Invoke, outbox_dir: Any) -> None:
+    """Invited to a venue's staff, signed up, a wrong password, confirmed, the password reset
+    (with the emailed tokens) and changed, a new confirmation asked for."""
+    from tests.integration.signups import PASSWORD, latest_token, log_in, sign_up
+
+    email = "life@example.com"
+    call("invite_venue_staff", path={"venue_id": "1"}, body={"email": email, "role": "staff"})
+    sign_up(call, email)
+    log_in(call, email, "not-the-password")
+    reply = call("confirm_email", body={"token": latest_token(invoke, outbox_dir, email)})
+    assert reply.status == 200, reply.raw_body
+    call("password_reset", body={"email": email})
+    body = {"token": latest_token(invoke, outbox_dir, email), "new_password": "another-password"}
+    assert call("password_reset_confirm", body=body).status == 200
+    token = log_in(call, email, "another-password").json["token"]
+    body = {"current_password": "another-password", "new_password": PASSWORD}
+    assert call("change_password", body=body, token=token).status == 200
+    call("resend_confirmation", body={"email": email})
+    sign_up(call, email)
+    run_outbox(invoke)
+
+
+def a_partner_apps_life(call: Call, admin_token: str) -> None:
+    """Created by an admin, changed, its token rotated by itself and by the admin, the old
+    ones revoked, and a person logging out, once and everywhere, over an hour after login
+    (so that their token's use is recorded)."""
+    body = {"name": "Life App", "contact_email": "life@app.example", "commission_percent": "5"}
+    created = call("create_client", token=admin_token, body=body).json
+    client_path = {"client_id": created["id"]}
+    call("update_client", token=admin_token, path=client_path, body={"rate_limit_requests": 50})
+    rotated = call("create_client_token", token=created["token"]).json
+    call("list_client_tokens", token=rotated["token"])
+    call("revoke_client_token", token=rotated["token"], path={"token_id": created["token_id"]})
+    by_admin = call("create_admin_client_token", token=admin_token, path=client_path).json
+    call("list_admin_client_tokens", token=admin_token, path=client_path)
+    path = {**client_path, "token_id": by_admin["token_id"]}
+    call("revoke_admin_client_token", token=admin_token, path=path)
+    login = {"username": "other@example.com", "password": "other-password"}
+    first, second = (call("obtain_token", body=login).json["token"] for _ in range(2))
+    clock.travel(clock.now() + timedelta(hours=2))
+    call("logout", token=first)
+    call("logout_all", token=second)
+
+
 def every_sample_event(call: Call, invoke: Invoke, load_event: Callable[..., Any]) -> None:
     routed = {name for name, function in load_template().functions.items() if function.routes}
     for name, function_id in EVENT_FUNCTIONS.items():
@@ -145,13 +189,16 @@ def test_every_dynamodb_call_a_function_makes_is_allowed_by_its_policy(
     stripe_env: Any,
     load_event: Callable[..., Any],
     dynamodb_calls: set[Request],
+    demo: dict[str, Any],
 ):
     # Given each function's DynamoDB permissions in the template
     grants = {name: dynamodb_grants(properties) for name, properties in functions().items()}
 
-    # When every sample event is handled and a booking lives its life
+    # When every sample event is handled, a booking lives its life and an account its own
     every_sample_event(call, invoke, load_event)
     a_bookings_life(call, invoke, stripe_env, load_event)
+    a_partner_apps_life(call, demo["admin"]["token"])
+    an_accounts_life(call, invoke, stripe_env.outbox_dir)
 
     # Then every function made calls (the recording works), and IAM would allow each one
     assert {function for function, *_ in dynamodb_calls} == set(grants)

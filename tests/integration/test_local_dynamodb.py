@@ -51,6 +51,8 @@ def test_the_table_has_the_templates_keys_and_billing(table: Table, client: Dyna
         "gsi2sk",
         "gsi3pk",
         "gsi3sk",
+        "gsi4pk",
+        "gsi4sk",
     }
 
 
@@ -62,8 +64,11 @@ def test_the_table_has_the_templates_global_secondary_index(
     description = client.describe_table(TableName=table.name)["Table"]
 
     # Then gsi1 is there with its keys and full projection, gsi2 (pending holds) with keys,
-    # and gsi3 (a venue's bookings by start) with its keys and full projection
-    gsi1, gsi2, gsi3 = sorted(description["GlobalSecondaryIndexes"], key=lambda i: i["IndexName"])
+    # gsi3 (a venue's bookings by start) with its keys and full projection, and gsi4 (a
+    # client's bookings by creation) with its keys and what the client's list filters on
+    gsi1, gsi2, gsi3, gsi4 = sorted(
+        description["GlobalSecondaryIndexes"], key=lambda i: i["IndexName"]
+    )
     assert gsi1["IndexName"] == "gsi1"
     assert gsi1["KeySchema"] == [
         {"AttributeName": "gsi1pk", "KeyType": "HASH"},
@@ -82,6 +87,12 @@ def test_the_table_has_the_templates_global_secondary_index(
         {"AttributeName": "gsi3sk", "KeyType": "RANGE"},
     ]
     assert gsi3["Projection"] == {"ProjectionType": "ALL"}
+    assert gsi4["KeySchema"] == [
+        {"AttributeName": "gsi4pk", "KeyType": "HASH"},
+        {"AttributeName": "gsi4sk", "KeyType": "RANGE"},
+    ]
+    assert gsi4["Projection"]["ProjectionType"] == "INCLUDE"
+    assert sorted(gsi4["Projection"]["NonKeyAttributes"]) == ["start", "status", "user_id"]
 
 
 def test_time_to_live_is_enabled_on_the_templates_attribute(
@@ -121,6 +132,7 @@ def test_resetting_the_tables_leaves_them_empty_and_still_indexed(
         "gsi1",
         "gsi2",
         "gsi3",
+        "gsi4",
     ]
 
 

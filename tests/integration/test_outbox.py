@@ -9,6 +9,7 @@ from typing import Any
 
 from booking_core import clock
 from booking_core.services import outbox
+from booking_core.store import table as table_store
 from booking_core.store import tasks
 from local.events import load_event
 from local.template import REPO_ROOT
@@ -90,3 +91,23 @@ def test_a_claimed_task_is_not_taken_by_a_second_worker(call: Call, stripe_env: 
     assert during is None
     assert after is not None
     assert after.attempts == 2
+
+
+def test_a_sent_composed_email_leaves_no_address_or_text_in_the_table(table: None, stripe_env: Any):
+    # Given a task carrying a whole email to a person
+    now = clock.now()
+    email = {"to": "Erin <erin@example.com>", "subject": "Hello", "text": "Dear Erin"}
+    op = tasks.new_task_op(tasks.COMPOSED_EMAIL, "-", now, email=email)
+    task_id = op["Put"]["Item"]["id"]["S"]
+    table_store.transact([op])
+    # When the outbox sends it
+    outcome = outbox.process([task_id], now)
+    # Then the task is done, holds neither the address nor the text, and expires in 30 days
+    assert outcome.done == [task_id]
+    item = table_store.get_item(f"TASK#{task_id}", "TASK")
+    assert item is not None
+    assert item["status"] == "done"
+    assert "payload" not in item
+    assert "erin@example.com" not in repr(item)
+    expected_expiry = now + timedelta(days=tasks.DONE_TASK_KEPT_DAYS)
+    assert int(item["expires_at"]) == int(expected_expiry.timestamp())

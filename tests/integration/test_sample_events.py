@@ -11,6 +11,27 @@ from tests.integration.conftest import EVENT_FUNCTIONS, Call
     ("name", "status", "field"),
     [
         ("obtain_token", 200, "token"),
+        ("logout", 200, "detail"),
+        ("logout_all", 200, "revoked"),
+        ("list_clients", 200, "results"),
+        ("create_client", 201, "token"),
+        # The client samples of the admin name a client the demo data does not have.
+        ("get_client", 404, "detail"),
+        ("update_client", 404, "detail"),
+        ("list_admin_client_tokens", 404, "detail"),
+        ("create_admin_client_token", 404, "detail"),
+        ("revoke_admin_client_token", 404, "detail"),
+        ("list_client_tokens", 200, "results"),
+        ("create_client_token", 201, "token"),
+        # The sample names a token the demo partner app does not have.
+        ("revoke_client_token", 404, "detail"),
+        ("register", 202, "detail"),
+        # The sample's token was never sent (tokens are made when their email is sent).
+        ("confirm_email", 400, "token"),
+        ("resend_confirmation", 202, "detail"),
+        ("password_reset", 202, "detail"),
+        ("password_reset_confirm", 400, "token"),
+        ("change_password", 200, "detail"),
         ("list_venues", 200, "results"),
         ("get_venue", 200, "opening_hours"),
         ("create_venue", 201, "version"),
@@ -54,6 +75,8 @@ from tests.integration.conftest import EVENT_FUNCTIONS, Call
         # Fresh demo data has no statement, and last month was never aggregated.
         ("get_commission_statement", 404, "detail"),
         ("export_commission_statements", 404, "detail"),
+        # The sample names a client the demo data does not have.
+        ("mark_statement_paid", 404, "detail"),
         ("list_venue_staff", 200, "results"),
         ("invite_venue_staff", 201, "expires_at"),
         # The samples name a user who is not staff of the demo venue.
@@ -62,6 +85,9 @@ from tests.integration.conftest import EVENT_FUNCTIONS, Call
         # An admin connects the demo's second venue, which has no Stripe account yet (the
         # first keeps taking payments through the platform's account for the other samples).
         ("start_stripe_onboarding", 201, "url"),
+        ("export_account", 200, "bookings"),
+        # The sample is the demo venue's owner, its last owner: refused, nothing deleted.
+        ("delete_account", 409, "detail"),
     ],
 )
 @pytest.mark.usefixtures("payments_env")

@@ -57,11 +57,12 @@ def test_creating_a_booking_takes_the_same_round_trips_whatever_its_length(
     dynamodb_calls.clear()
     reply = call("create_booking", body={"resource": 1, "start_datetime": at(day, start),
                                          "end_datetime": at(day, end)})  # fmt: skip
-    # Then it costs the same calls: auth (2), the rate-limit counter, resource, its venue
-    # (whether it takes online payments), hour items (with the closures in them), one write
+    # Then it costs the same calls: auth (2), the rate-limit counter, the user (is their email
+    # confirmed?), resource, its venue (whether it takes online payments), hour items (with the
+    # closures in them), one write
     assert reply.status == 201, reply.raw_body
     assert dynamodb_calls == [
-        "GetItem", "GetItem", "UpdateItem", "GetItem", "GetItem", "BatchGetItem",
+        "GetItem", "GetItem", "UpdateItem", "GetItem", "GetItem", "GetItem", "BatchGetItem",
         "TransactWriteItems",
     ]  # fmt: skip
 

@@ -72,6 +72,7 @@ def test_create_table_arguments_come_from_the_template_properties() -> None:
         "gsi1",
         "gsi2",
         "gsi3",
+        "gsi4",
     ]
     assert request["SSESpecification"] == {"Enabled": True}
     # TTL and PITR are not CreateTable arguments: they are switched on after creation

@@ -118,13 +118,32 @@ def template_grants(policy: dict[str, Any]) -> set[tuple[str, str, bool]]:
     return grants
 
 
-def dynamodb_grants(properties: dict[str, Any]) -> set[tuple[str, str, bool]]:
-    """(action, table, on its indexes) for every DynamoDB action the function may take."""
+# The one write authenticating makes: marking the caller's token used, on token items only.
+TOKEN_USE = {
+    "Sid": "TokenLastUsed",
+    "Effect": "Allow",
+    "Action": "dynamodb:UpdateItem",
+    "Resource": {"Fn::GetAtt": ["BookingTable", "Arn"]},
+    "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TOKEN*"]}},
+}
+
+
+def is_token_use(statement: dict[str, Any]) -> bool:
+    return statement.get("Sid") == TOKEN_USE["Sid"]
+
+
+def dynamodb_grants(
+    properties: dict[str, Any], *, token_use: bool = True
+) -> set[tuple[str, str, bool]]:
+    """(action, table, on its indexes) for every DynamoDB action the function may take;
+    `token_use=False` leaves out marking a token used (allowed on token items only)."""
     grants: set[tuple[str, str, bool]] = set()
     for policy in properties.get("Policies", []):
         if isinstance(policy, dict) and "Statement" not in policy:
             grants |= template_grants(policy)
     for statement in statements(properties):
+        if not token_use and is_token_use(statement):
+            continue
         actions = [a for a in as_list(statement["Action"]) if a.startswith("dynamodb:")]
         if not actions:
             continue
@@ -135,8 +154,12 @@ def dynamodb_grants(properties: dict[str, Any]) -> set[tuple[str, str, bool]]:
     return grants
 
 
-def table_actions(properties: dict[str, Any], table: str) -> set[str]:
-    return {action for action, name, _ in dynamodb_grants(properties) if name == table}
+def table_actions(properties: dict[str, Any], table: str, *, token_use: bool = True) -> set[str]:
+    return {
+        action
+        for action, name, _ in dynamodb_grants(properties, token_use=token_use)
+        if name == table
+    }
 
 
 def routes_methods(properties: dict[str, Any]) -> set[str]:
@@ -169,13 +192,42 @@ def test_the_public_login_reads_users_and_writes_tokens_and_nothing_else():
     # Given the token login's policy
     login = functions()[LOGIN]
 
-    # Then it reads and puts on the table, and counts its request
-    assert table_actions(login, "BookingTable") == {"GetItem", "PutItem"}
+    # Then it reads and puts on the table (besides marking a token used and counting failed
+    # logins), and counts its request
+    counting = [s for s in statements(login) if s.get("Sid") == "LoginFailureCounters"]
+    assert table_actions(
+        {"Policies": [{"Statement": [s for s in statements(login) if s not in counting]}]},
+        "BookingTable",
+        token_use=False,
+    ) == {"GetItem", "PutItem"}
     assert table_actions(login, "RateLimitTable") == {"UpdateItem"}
+    # And it may update the failed-login counters' items only
+    assert counting == [
+        {
+            "Sid": "LoginFailureCounters",
+            "Effect": "Allow",
+            "Action": "dynamodb:UpdateItem",
+            "Resource": {"Fn::GetAtt": ["BookingTable", "Arn"]},
+            "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LOGINS#*"]}},
+        }
+    ]
     assert table_actions(login, "IdempotencyTable") == set()
     # And in particular it can neither delete nor batch-write nor scan
     actions = {action for action, _, _ in dynamodb_grants(login)}
     assert not actions & {"DeleteItem", "BatchWriteItem", "Scan"}
+
+
+def test_every_api_function_but_the_webhook_may_mark_a_token_used_and_only_a_token():
+    # Given the functions behind the API (each resolves the caller's token, if one is sent,
+    # for its rate limit at least)
+    for name, properties in functions().items():
+        if not routes_methods(properties):
+            continue
+        marking = [statement for statement in statements(properties) if is_token_use(statement)]
+        # Then each has the one statement that lets it update token items (keys "TOKEN..."),
+        # exactly as written; the webhook takes no token
+        expected = [] if name == "StripeWebhookFunction" else [TOKEN_USE]
+        assert marking == expected, name
 
 
 def test_no_function_scans_unless_it_is_listed_with_its_reason():
@@ -206,11 +258,14 @@ def test_read_only_endpoints_cannot_change_a_booking_a_venue_or_an_account():
     }
     assert len(readers) >= 15
 
-    # Then each only reads the booking table (and counts its request)
+    # Then each only reads the booking table (but marks its caller's token used), and counts
+    # its request
     for name, properties in readers.items():
-        assert table_actions(properties, "BookingTable") <= {"GetItem", "Query", "BatchGetItem"}, (
-            name
-        )
+        assert table_actions(properties, "BookingTable", token_use=False) <= {
+            "GetItem",
+            "Query",
+            "BatchGetItem",
+        }, name
         assert table_actions(properties, "RateLimitTable") == {"UpdateItem"}, name
         assert table_actions(properties, "IdempotencyTable") == set(), name
 
@@ -303,6 +358,8 @@ def test_the_secrets_go_where_they_are_used():
         "CreatePaymentIntentFunction",
         "PayBookingFunction",
         "OutboxFunction",
+        # Deleting an account cancels its future paid bookings with a refund.
+        "DeleteAccountFunction",
         # A closure with "cancel_bookings": true refunds the paid bookings in its way.
         "CreateResourceClosureFunction",
         "CreateVenueClosureFunction",

@@ -206,6 +206,10 @@ class User:
     # "person" signs in for themselves (or through a partner app); "admin" is platform
     # staff; "service" is a partner app's service account. Only a person can be mapped.
     role: str = "person"
+    # True from a person's own sign-up until they prove they own the address (the confirmation
+    # token, or a password reset): they may log in and browse, not book. Every other account
+    # (demo data, partner apps' users, accounts made by code) is confirmed from the start.
+    needs_email_confirmation: bool = False
 
 
 class VenueRole(StrEnum):
@@ -262,6 +266,8 @@ class Principal:
     user_id: str
     client: Client | None = None  # for a client's token
     acts_for_user: bool = False  # a client request that named its user
+    token_id: str | None = None  # the token that made the request (None: one stored without)
+    token_hash: str | None = None  # that token's SHA-256 (logging out revokes by it)
 
     @property
     def is_client(self) -> bool:
@@ -302,6 +308,9 @@ class Client:
     service_user_id: str
     is_active: bool = True
     rate_limit_requests: int | None = None
+    created_at: datetime | None = None  # None for a client stored before it was recorded
+    # Incremented by every change (an admin's edit), in a write conditioned on it: the ETag.
+    version: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ __all__ = [
     "ClientUserNotFound",
     "Conflict",
     "DomainError",
+    "EmailNotConfirmed",
     "IdempotencyKeyReused",
     "IdempotentRequestInProgress",
     "InvalidCredentials",
@@ -30,6 +31,7 @@ __all__ = [
     "PreconditionFailed",
     "RateLimited",
     "ServiceBusy",
+    "TooManyFailedLogins",
     "Unauthenticated",
     "UserIdentificationRequired",
 ]
@@ -182,6 +184,19 @@ class RateLimited(DomainError):
 
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__("Rate limit exceeded")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class EmailNotConfirmed(DomainError):
+    """403: a person who signed up and has not confirmed their email yet may not book or pay."""
+
+
+class TooManyFailedLogins(DomainError):
+    """429: too many failed logins for this email (or from this address) in the window; no
+    password is checked until it ends."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("Too many failed logins")
         self.retry_after_seconds = retry_after_seconds
 
 

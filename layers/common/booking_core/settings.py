@@ -65,6 +65,16 @@ class Settings(BaseModel):
     rate_limit_anonymous_requests: int = Field(default=60, ge=1)
     rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
 
+    # Brute force: after this many failed logins for one email (or from one source IP) within
+    # `login_lockout_seconds`, that email's (that address's) logins answer 429 until the window
+    # ends, whatever the password.
+    login_failures_per_email: int = Field(default=5, ge=1, le=1_000_000)
+    login_failures_per_ip: int = Field(default=5, ge=1, le=1_000_000)
+    login_lockout_seconds: int = Field(default=15 * 60, ge=1, le=24 * 3600)
+
+    # A token unused for this many days stops working (401 "Invalid token.").
+    token_idle_days: int = Field(default=90, ge=1, le=3650)
+
     @property
     def stripe_secret_key(self) -> str | None:
         """Stripe's secret key (sk_...), or None when it is not configured."""
@@ -122,6 +132,10 @@ def get_settings() -> Settings:
             rate_limit_requests="RATE_LIMIT_REQUESTS",
             rate_limit_anonymous_requests="RATE_LIMIT_ANONYMOUS_REQUESTS",
             rate_limit_window_seconds="RATE_LIMIT_WINDOW_SECONDS",
+            login_failures_per_email="LOGIN_FAILURES_PER_EMAIL",
+            login_failures_per_ip="LOGIN_FAILURES_PER_IP",
+            login_lockout_seconds="LOGIN_LOCKOUT_SECONDS",
+            token_idle_days="TOKEN_IDLE_DAYS",  # noqa: S106 - a name, not a secret
         ),
         idempotency_table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME") or None,
         rate_limit_table_name=os.environ.get("RATE_LIMIT_TABLE_NAME") or None,

@@ -292,16 +292,25 @@ def absolute_url(request: Request, path: str) -> str:
 
 def paginate(request: Request, results: Sequence[Any], page: int, page_size: int) -> dict[str, Any]:
     """The seed's list envelope: {"count", "next", "previous", "results"}."""
-    total = len(results)
+    first = (page - 1) * page_size
+    return one_page(
+        request, len(results), page, page_size, list(results[first : first + page_size])
+    )
+
+
+def one_page(
+    request: Request, total: int, page: int, page_size: int, results: list[Any]
+) -> dict[str, Any]:
+    """The list envelope of page `page` of `total` results, `results` being that page's (for
+    a list that reads only the page it shows); a page past the last one is a 404."""
     last_page = max(1, -(-total // page_size))
     if page > last_page:
         raise NotFound
-    first = (page - 1) * page_size
     return {
         "count": total,
         "next": request_url(request, page=page + 1) if page < last_page else None,
         "previous": None
         if page == 1
         else request_url(request, page=page - 1 if page > 2 else None),
-        "results": list(results[first : first + page_size]),
+        "results": results,
     }

@@ -34,10 +34,24 @@ def authenticate_user(request: Request) -> Principal:
     return _acting(request, authenticate(request), required=True)
 
 
+def authenticate_user_or_client(request: Request) -> Principal:
+    """As `authenticate_user`, except that a client's token naming no user is the client
+    itself, acting for all its users (a partner app's own list of its bookings)."""
+    return _acting(request, authenticate(request), required=False)
+
+
 def authenticate_client(request: Request) -> Principal:
     """A client's service account, for the client-only endpoints; a user token is 403."""
     principal = authenticate(request)
     if not principal.is_client:
+        raise PermissionDenied
+    return principal
+
+
+def authenticate_person(request: Request) -> Principal:
+    """A person's own token (an admin's too); a partner app's token is 403."""
+    principal = authenticate(request)
+    if principal.is_client:
         raise PermissionDenied
     return principal
 

@@ -17,6 +17,7 @@ from booking_core.errors import (
     BookingRuleViolation,
     ClientUserNotFound,
     Conflict,
+    EmailNotConfirmed,
     IdempotencyKeyReused,
     IdempotentRequestInProgress,
     InvalidCredentials,
@@ -33,6 +34,7 @@ from booking_core.errors import (
     PreconditionFailed,
     RateLimited,
     ServiceBusy,
+    TooManyFailedLogins,
     Unauthenticated,
     UserIdentificationRequired,
 )
@@ -231,6 +233,26 @@ def problem_for(error: Exception) -> Problem:
                 "too-many-requests",
                 "Too Many Requests",
                 "You have exceeded the rate limit.",
+                headers={"Retry-After": str(error.retry_after_seconds)},
+            )
+        case EmailNotConfirmed():
+            message = (
+                "Confirm your email address before booking: use the token in the email we sent "
+                "you (POST /api/v1/auth/confirm-email/), or ask for a new one "
+                "(POST /api/v1/auth/confirm-email/resend/)."
+            )
+            return Problem(403, "email-not-confirmed", "Email not confirmed", message)
+        case TooManyFailedLogins():
+            minutes = max(1, -(-error.retry_after_seconds // 60))
+            message = (
+                "Too many failed logins for this account or from this address. "
+                f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+            )
+            return Problem(
+                429,
+                "too-many-failed-logins",
+                "Too Many Requests",
+                message,
                 headers={"Retry-After": str(error.retry_after_seconds)},
             )
         case InvalidIdempotencyKey():

@@ -152,6 +152,13 @@ def booking_view(booking: Booking, now: datetime) -> dict[str, Any]:
     }
 
 
+def client_booking_view(
+    booking: Booking, now: datetime, user_external_id: str | None
+) -> dict[str, Any]:
+    """A booking in a client's list of all its bookings: with the client's id for its user."""
+    return {**booking_view(booking, now), "user_external_id": user_external_id}
+
+
 def local_time(moment: datetime) -> str:
     return moment.strftime("%H:%M:%S")
 
@@ -356,6 +363,20 @@ def statement_view(statement: Statement) -> dict[str, Any]:
         "commission_amount": money(statement.commission_amount),
         "lines_count": statement.lines_count,
         "created_at": timestamp(statement.created_at),
+        # How it was paid out; null until an admin marks it paid.
+        "paid_reference": statement.paid_reference,
+        "paid_on": iso_date(statement.paid_on) if statement.paid_on else None,
+        "paid_at": timestamp(statement.paid_at),
+    }
+
+
+def statement_payout(statement: Statement) -> dict[str, Any]:
+    """A statement as the admin who pays it out sees it: whose it is, and who marked it paid."""
+    return {
+        **statement_view(statement),
+        "client_id": statement.client_id,
+        "client_name": statement.client_name,
+        "paid_by": statement.paid_by,
     }
 
 

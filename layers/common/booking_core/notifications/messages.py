@@ -243,8 +243,9 @@ def staff_invitation(venue: Venue, email: str, role: str, expires_at: datetime) 
             (("Venue", venue.name), ("Role", role), ("Invited", email), ("Valid until", until))
         ),
         f"As {role} you can {_ROLE_DUTIES.get(role, 'work for the venue')}.",
-        "To accept, create your account with this email address before the invitation runs "
-        "out: you join the venue's staff as soon as the account exists.",
+        "To accept, create your account with this email address and confirm the address "
+        "before the invitation runs out: you join the venue's staff as soon as it is "
+        "confirmed. If you have an account already, sign in with it.",
         "If you did not expect this invitation, you can ignore this email.",
     ]
     return Email(
@@ -254,6 +255,70 @@ def staff_invitation(venue: Venue, email: str, role: str, expires_at: datetime) 
         html=_html(blocks),
         reply_to=venue.email or None,
     )
+
+
+def email_confirmation(user: User, token: str, expires_at: datetime, api_base: str) -> Email:
+    """To a person who has just signed up: the token that confirms their address, and the
+    call that uses it (there is no web page yet)."""
+    blocks: list[_Block] = [
+        _greeting(user),
+        "Thank you for signing up. To confirm that this address is yours, send this token:",
+        _Details((("Token", token), ("Valid until", _utc(expires_at)))),
+        f'POST {api_base}/api/v1/auth/confirm-email/ with the JSON body {{"token": "{token}"}}',
+        "Until the address is confirmed you can sign in and look around, but not book. "
+        "The token works once. A new one: POST "
+        f"{api_base}/api/v1/auth/confirm-email/resend/ with your email.",
+        "If you did not sign up, you can ignore this email: nothing happens without the token.",
+    ]
+    return Email(
+        to=_mailbox(user.first_name, user.last_name, address=user.email),
+        subject="Confirm your email address",
+        text=_text(blocks),
+        html=_html(blocks),
+    )
+
+
+def sign_up_attempted(user: User, api_base: str) -> Email:
+    """To the owner of an address someone tried to sign up with again: their account exists,
+    and how to get back in if they forgot the password."""
+    blocks: list[_Block] = [
+        _greeting(user),
+        "Someone (perhaps you) tried to sign up with this email address, which already has an "
+        "account. No new account was created and yours is unchanged.",
+        "If it was you and you forgot your password, ask for a reset: POST "
+        f'{api_base}/api/v1/auth/password-reset/ with {{"email": "{user.email}"}}.',
+        "If it was not you, you can ignore this email.",
+    ]
+    return Email(
+        to=_mailbox(user.first_name, user.last_name, address=user.email),
+        subject="Someone tried to sign up with your email address",
+        text=_text(blocks),
+        html=_html(blocks),
+    )
+
+
+def password_reset(user: User, token: str, expires_at: datetime, api_base: str) -> Email:
+    """To a person who asked to reset their password: the token, and the call that uses it."""
+    blocks: list[_Block] = [
+        _greeting(user),
+        "Someone (hopefully you) asked to reset the password of your account. To choose a "
+        "new password, send this token with it:",
+        _Details((("Token", token), ("Valid until", _utc(expires_at)))),
+        f"POST {api_base}/api/v1/auth/password-reset/confirm/ with the JSON body "
+        f'{{"token": "{token}", "new_password": "..."}}',
+        "The token works once. Setting the new password signs you out everywhere.",
+        "If you did not ask for this, you can ignore this email: your password stays as it is.",
+    ]
+    return Email(
+        to=_mailbox(user.first_name, user.last_name, address=user.email),
+        subject="Reset your password",
+        text=_text(blocks),
+        html=_html(blocks),
+    )
+
+
+def _utc(moment: datetime) -> str:
+    return f"{_date_time(moment.astimezone(ZoneInfo('UTC')))} (UTC)"
 
 
 class _When:

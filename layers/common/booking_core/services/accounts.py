@@ -13,6 +13,7 @@ from booking_core import clock
 from booking_core.domain import Principal, PrincipalKind, User
 from booking_core.errors import InvalidCredentials, ServiceBusy, Unauthenticated
 from booking_core.observability import logger
+from booking_core.services import tokens
 from booking_core.store import accounts, clients
 
 # scrypt's cost: about 50 ms on a Lambda core, far more for anyone guessing offline.
@@ -41,13 +42,15 @@ def password_matches(password: str, stored: str) -> bool:
 
 def token_hash(token: str) -> str:
     """Tokens are high-entropy random strings, so one SHA-256 is enough to store them safely."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return tokens.token_hash(token)
 
 
 def register_user(
     email: str, password: str, first_name: str = "", last_name: str = "", *, role: str = "person"
 ) -> User:
-    """A new account with a password: the person signing up, or an admin creating it.
+    """A new account with a password, made by an admin or by code (demo data, tests); its
+    email counts as confirmed. A person signing up themselves goes through `services.signup`,
+    which confirms the address first.
 
     A person whose email a venue has invited to its staff joins that staff at once (see
     `services.staff`). Partner apps create their users elsewhere (`services.clients`), and
@@ -79,7 +82,7 @@ def _accept_staff_invitations(user: User) -> None:
 
 def issue_token(user_id: str) -> str:
     """A new token for a user. Only its hash is stored: the caller must hand it over now."""
-    token = secrets.token_hex(20)
+    token = tokens.new_secret()
     grant_token(user_id, token)
     return token
 
@@ -92,8 +95,9 @@ def grant_token(
     client_id: str | None = None,
 ) -> None:
     """Make `token` act as the user, or as the client whose service account the user is
-    (fixtures and demo data use known tokens)."""
-    accounts.save_token(token_hash(token), kind=kind.value, user_id=user_id, client_id=client_id)
+    (fixtures and demo data use known tokens). Listed under the client for a client's token,
+    else under the user (see `services.tokens`)."""
+    tokens.store_token(token, kind=kind, user_id=user_id, client_id=client_id)
 
 
 def obtain_token(email: str, password: str) -> str:
@@ -107,21 +111,31 @@ def obtain_token(email: str, password: str) -> str:
 
 
 def principal_for_token(token: str) -> Principal:
-    """Who a token belongs to; Unauthenticated when it is unknown or its user is inactive."""
-    hashed = token_hash(token)
-    record = accounts.find_token(hashed)
-    if record is None or not hmac.compare_digest(record["token_hash"], hashed):
-        raise Unauthenticated("Invalid token.")
-    user = accounts.get_user(record["user_id"])
+    """Who a token belongs to; Unauthenticated when it is unknown, revoked, idle too long
+    ("Invalid token.") or its user or client is inactive ("User inactive or deleted.").
+
+    The token's use is recorded only once its owner is known to be active, so that a
+    deactivated client's (or person's) token does not keep looking used. The client is read
+    strongly consistent: a change to it (percent, rate limit, deactivation) applies from the
+    next request."""
+    record = tokens.authenticate(token)
+    user = accounts.get_user(record.user_id)
     if user is None or not user.is_active:
         raise Unauthenticated("User inactive or deleted.")
-    kind = PrincipalKind(record["kind"])
-    if kind != PrincipalKind.CLIENT:
-        return Principal(kind=kind, user_id=user.id)
-    client = clients.get_client(str(record["client_id"]))
-    if client is None or not client.is_active:
-        raise Unauthenticated("User inactive or deleted.")
-    return Principal(kind=kind, user_id=user.id, client=client)
+    kind = PrincipalKind(record.kind)
+    client = None
+    if kind == PrincipalKind.CLIENT:
+        client = clients.get_client(str(record.client_id), consistent=True)
+        if client is None or not client.is_active:
+            raise Unauthenticated("User inactive or deleted.")
+    record = tokens.record_use(record, token)
+    return Principal(
+        kind=kind,
+        user_id=user.id,
+        client=client,
+        token_id=record.token_id,
+        token_hash=record.token_hash,
+    )
 
 
 @lru_cache(maxsize=1)

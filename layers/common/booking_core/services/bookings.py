@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from booking_core import rules
 from booking_core.domain import (
+    ACTIVE_STATUSES,
     HOLD_EXPIRED_REASON,
     Booking,
     BookingStatus,
@@ -27,16 +28,18 @@ from booking_core.errors import (
     DomainError,
     InvalidRequest,
     NotFound,
+    PermissionDenied,
     ServiceBusy,
     unknown_object,
 )
 from booking_core.observability import count, logger
 from booking_core.rules.errors import InvalidDuration, SlotUnavailable, StartInPast, TooManyHolds
 from booking_core.rules.model import Schedule
-from booking_core.services import stripe_connect
+from booking_core.services import signup, stripe_connect
 from booking_core.settings import get_settings
 from booking_core.store import bookings as store
 from booking_core.store import catalogue, table, tasks
+from booking_core.store import clients as clients_store
 from booking_core.store.timestamps import parse_instant, utc_key
 
 if TYPE_CHECKING:
@@ -82,6 +85,8 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
 
 
 def _create_booking(principal: Principal, request: BookingCreate, now: datetime) -> Booking:
+    # A person who signed up books once their email is confirmed (403 until then).
+    signup.require_confirmed_email(principal)
     resource = _bookable_resource(principal, request)
     check_capacity(resource, request.participant_count)
     # Refused where the venue can take neither online payment nor payment at the venue.
@@ -326,6 +331,46 @@ def find_bookings(principal: Principal, filters: BookingFilters, now: datetime) 
     return found
 
 
+@dataclasses.dataclass(frozen=True)
+class ClientBookingsPage:
+    """One page of a client's bookings: how many match in all, the page's bookings, and the
+    client's external id for each of their users (user id -> external id)."""
+
+    count: int
+    bookings: list[Booking]
+    external_ids: dict[str, str]
+
+
+def client_bookings(
+    principal: Principal, filters: BookingFilters, now: datetime
+) -> ClientBookingsPage:
+    """Every booking made through the calling client, for all its users: newest created first
+    (equal creation instants: the greater booking id first), filtered as a person's list is
+    (`status`, `upcoming`). Only the page `filters` asks for is read, with the client's id
+    for each booking's user. Not the bookings its users made directly or through another
+    client: the index read is the client's own partition.
+    """
+    client = principal.client
+    if client is None or principal.acts_for_user:
+        raise PermissionDenied
+    entries = [e for e in store.client_booking_entries(client.id) if _listed(e, filters, now)]
+    first = (filters.page - 1) * filters.page_size
+    shown = store.bookings_by_id([e.booking_id for e in entries[first : first + filters.page_size]])
+    shown = [b for b in shown if b.client_id == client.id]
+    external_ids = clients_store.external_ids_of_users(client.id, (b.user_id for b in shown))
+    return ClientBookingsPage(count=len(entries), bookings=shown, external_ids=external_ids)
+
+
+def _listed(entry: store.ClientBookingEntry, filters: BookingFilters, now: datetime) -> bool:
+    """Whether a client's index entry passes the list's filters (as `Booking.is_upcoming`)."""
+    if filters.status is not None and entry.status != filters.status:
+        return False
+    if filters.upcoming is not None:
+        upcoming = entry.status in ACTIVE_STATUSES and entry.start > now
+        return upcoming == filters.upcoming
+    return True
+
+
 def booking(principal: Principal, booking_id: str) -> Booking:
     """One of the caller's bookings; someone else's is 404, as if it did not exist."""
     found = store.get_booking(booking_id)
@@ -352,6 +397,12 @@ def cancel_booking(
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Cancellation:
+    booking: Booking  # as cancelled
+    refunded_now: Decimal  # what this cancellation refunded at Stripe (not a Dashboard refund)
+
+
 def cancel_and_refund(
     read: Callable[[], Booking],
     now: datetime,
@@ -361,6 +412,21 @@ def cancel_and_refund(
     refund_in_full: bool,
     records: Callable[[Booking, Booking], list[dict[str, Any]]] = lambda _b, _c: [],
 ) -> Booking:
+    """`cancel_with_refund`, answering the booking as cancelled."""
+    return cancel_with_refund(
+        read, now, reason=reason, notes=notes, refund_in_full=refund_in_full, records=records
+    ).booking
+
+
+def cancel_with_refund(
+    read: Callable[[], Booking],
+    now: datetime,
+    *,
+    reason: str,
+    notes: str,
+    refund_in_full: bool,
+    records: Callable[[Booking, Booking], list[dict[str, Any]]] = lambda _b, _c: [],
+) -> Cancellation:
     """The cancellation step every way of cancelling shares: free the time, refund a paid
     booking, cancel a pending one's PaymentIntent, email the person; all in one write.
 
@@ -368,9 +434,11 @@ def cancel_and_refund(
     after a write that raced another. A paid booking gets back what its terms give, or with
     `refund_in_full` its whole price; less what was refunded already either way, and never
     more than is left on the charge. `records` gives operations (an audit entry) to write in
-    the same transaction, from the booking as read and as cancelled.
+    the same transaction, from the booking as read and as cancelled. The answer has the
+    booking and what this cancellation refunded (its attempts' refunds, none made elsewhere).
     """
     refunded: Booking | None = None  # the booking as read when this cancellation refunded
+    refunded_now = Decimal("0.00")
     for attempt in range(MAX_WRITE_ATTEMPTS):
         if attempt:
             _back_off(attempt)
@@ -383,7 +451,8 @@ def cancel_and_refund(
             # request did; if it did (it found the refund at Stripe), the refusal stands.
             if refunded is None or not _shown_refund_that_lost_its_write(refunded, now):
                 raise
-            return _record_refund_that_lost_its_write(refunded, now, records)
+            after = _record_refund_that_lost_its_write(refunded, now, records)
+            return Cancellation(after, refunded_now)
         refund_due = current.refund_on_cancel(now)
         paid = current.status == BookingStatus.PAID or (
             current.status == BookingStatus.NO_SHOW and current.paid_at is not None
@@ -401,6 +470,7 @@ def cancel_and_refund(
             refunded_total = refund.refunded_total
             if refund.amount > 0:
                 refunded = current
+                refunded_now += refund.amount
         cancelled = dataclasses.replace(
             current,
             # Refunded: money went back (by this cancellation, by an attempt of it that
@@ -423,7 +493,7 @@ def cancel_and_refund(
             continue
         count("BookingCancelled")
         logger.info("Booking cancelled", extra={"booking_id": current.id})
-        return cancelled
+        return Cancellation(cancelled, refunded_now)
     raise ServiceBusy(retry_after_seconds=1)
 
 

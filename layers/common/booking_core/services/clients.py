@@ -7,13 +7,14 @@ or venue, or one that does not exist) is answered as unknown, so nothing leaks a
 from __future__ import annotations
 
 import dataclasses
-import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from booking_core import clock
 from booking_core.domain import (
     CatalogueMapping,
     Client,
@@ -35,9 +36,10 @@ from booking_core.errors import (
     unknown_object,
 )
 from booking_core.observability import logger
-from booking_core.services.accounts import grant_token
-from booking_core.store import accounts, catalogue
+from booking_core.services import tokens
+from booking_core.store import accounts, catalogue, table
 from booking_core.store import clients as store
+from booking_core.store import tokens as token_store
 
 if TYPE_CHECKING:
     from booking_core.http.schemas import (
@@ -45,9 +47,12 @@ if TYPE_CHECKING:
         ClientUserRegistration,
         ClientVenueRegistration,
     )
+    from booking_core.models.clients import ClientCreate, ClientUpdate
 
 # Racing registrations of one user settle in a few rounds: each round re-reads what won.
 _MAX_REGISTRATION_ROUNDS = 5
+# Racing admin changes of one client settle likewise.
+_MAX_UPDATE_ROUNDS = 5
 # Users created by a client have no password: they sign in through the client's app.
 _NO_PASSWORD = "!"  # noqa: S105 - matches no password: password_matches needs a scrypt hash
 
@@ -58,10 +63,13 @@ def create_client(
     contact_email: str,
     *,
     token: str | None = None,
+    rate_limit_requests: int | None = None,
 ) -> tuple[Client, str]:
-    """A new client with its service account; returns the account's token (stored hashed)."""
+    """A new client with its service account and first token; returns the token (stored
+    hashed: the caller hands it over now, it cannot be read again). One transaction."""
     if not (0 <= commission_percent <= 100 and commission_percent == round(commission_percent, 2)):
         raise ValueError("commission_percent must be between 0 and 100, with at most 2 decimals")
+    now = clock.now()
     client_id = str(uuid.uuid4())
     service_user = User(
         id=str(uuid.uuid4()),
@@ -71,18 +79,104 @@ def create_client(
         password_hash=_NO_PASSWORD,
         role="service",
     )
-    accounts.create_user(service_user)
     client = Client(
         id=client_id,
         name=name,
         commission_percent=commission_percent,
         contact_email=contact_email,
         service_user_id=service_user.id,
+        rate_limit_requests=rate_limit_requests,
+        created_at=now,
     )
-    store.save_client(client)
-    token = token or secrets.token_hex(20)
-    grant_token(service_user.id, token, kind=PrincipalKind.CLIENT, client_id=client_id)
+    token = token or tokens.new_secret()
+    stored = tokens.prepare(
+        token, kind=PrincipalKind.CLIENT, user_id=service_user.id, client_id=client_id, now=now
+    )
+    try:
+        accounts.create_user(
+            service_user,
+            also=[
+                store.new_client_op(client),
+                *token_store.save_ops(stored, idle=tokens.idle_limit()),
+            ],
+        )
+    except (accounts.EmailTaken, table.TransactionCancelled) as refused:
+        # Fresh uuids and a fresh random token: only a busy table refuses this.
+        raise ServiceBusy(retry_after_seconds=1) from refused
+    logger.info("Client created", extra={"client_id": client_id})
     return client, token
+
+
+# ---- platform admins' management of clients ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewClient:
+    client: Client
+    token: str  # shown once
+    token_id: str
+
+
+def admin_create_client(request: ClientCreate) -> NewClient:
+    """A new partner app, with its first token."""
+    client, token = create_client(
+        request.name,
+        request.commission_percent,
+        request.contact_email,
+        rate_limit_requests=request.rate_limit_requests,
+    )
+    stored = token_store.find(tokens.token_hash(token))
+    return NewClient(client, token, (stored.token_id if stored else None) or "")
+
+
+def all_clients() -> list[Client]:
+    return store.list_clients()
+
+
+def client_for_admin(client_id: str) -> Client:
+    """The client with this id (404 when none has it), as stored now."""
+    client = store.get_client(client_id, consistent=True)
+    if client is None:
+        raise NotFound
+    return client
+
+
+def update_client(
+    principal: Principal,
+    client_id: str,
+    request: ClientUpdate,
+    *,
+    expected_version: Callable[[int], int],
+    now: datetime,
+) -> Client:
+    """Change the client as `request` names it; return it as changed.
+
+    `expected_version(current)` raises when the caller's `If-Match` names another version.
+    The change and its audit entry (CLIENT#<id> / AUDIT#...) are written together, on the
+    condition that the client is still the version read. A new commission percent applies to
+    bookings made from then on (a booking copies the client's percent when it is made); a
+    new rate limit to the next request (each request reads the client with its token); a
+    deactivated client's tokens answer 401 from the next request, its bookings, commission
+    lines and statements stay.
+    """
+    changes = request.changes()
+    for _ in range(_MAX_UPDATE_ROUNDS):
+        current = client_for_admin(client_id)
+        expected_version(current.version)
+        changed = dataclasses.replace(current, **changes)
+        if changed == current:
+            return current
+        changed = dataclasses.replace(changed, version=current.version + 1)
+        try:
+            store.update_client(current, changed, actor_user_id=principal.user_id, at=now)
+        except store.ClientChanged:
+            continue  # changed meanwhile: decide again on what is stored now
+        logger.info(
+            "Client updated",
+            extra={"client_id": client_id, "fields": sorted(changes), "actor": principal.user_id},
+        )
+        return changed
+    raise ServiceBusy(retry_after_seconds=1)
 
 
 def require_client(principal: Principal) -> Client:
@@ -102,6 +196,12 @@ def acting_for(
 
     `X-User-External-ID` is the client's id for the user, `X-User-ID` ours; when both are
     sent the external id decides. A user's or admin's principal is returned as it is.
+
+    A mapping of a closed (inactive) account is no mapping: deleting an account deletes its
+    mappings (`services.privacy`), and this refuses one left meanwhile. It costs one read of
+    the user's item, on a client's requests that name a user only (eventually consistent: a
+    booking slipping through in the moment after the account closed is cancelled by the
+    erasure task, as one made by a request under way then).
     """
     if not principal.is_client:
         return principal
@@ -111,17 +211,22 @@ def acting_for(
         mapping = None
         if fits_external_id(external_id):  # a longer one cannot have been registered
             mapping = store.find_user_mapping(client.id, external_id)
-        if mapping is None:
+        if mapping is None or not _active(mapping):
             raise ClientUserNotFound(external_id=external_id)
     elif user_id:
         mapping = store.find_mapping_of_user(client.id, _canonical_uuid(user_id) or "-")
-        if mapping is None:
+        if mapping is None or not _active(mapping):
             raise ClientUserNotFound(user_id=user_id)
     elif required:
         raise UserIdentificationRequired
     else:
         return principal
     return dataclasses.replace(principal, user_id=mapping.user_id, acts_for_user=True)
+
+
+def _active(mapping: UserMapping) -> bool:
+    user = accounts.get_user(mapping.user_id)
+    return user is not None and user.is_active
 
 
 def _canonical_uuid(text: str) -> str | None:

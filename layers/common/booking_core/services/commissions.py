@@ -3,6 +3,8 @@ taken back in proportion when it is refunded, and paid out monthly from a statem
 
 A line belongs to the UTC month in which it was recorded. A refund in a later month is a
 negative line in that later month, so the statement of a month, once made, never changes.
+An admin marks a statement paid once the money is transferred (`mark_paid`): the payout is
+written once, and the statement stays as it was paid.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from booking_core.domain import Booking, Principal
-from booking_core.errors import InvalidRequest, NotFound, ServiceBusy
+from booking_core.errors import Conflict, InvalidRequest, NotFound, ServiceBusy
 from booking_core.money import from_minor_units, minor_units
 from booking_core.observability import count, logger
 from booking_core.rules import commission as arithmetic
@@ -25,6 +28,9 @@ from booking_core.store import clients as client_store
 from booking_core.store import commissions as store
 from booking_core.store.commissions import CommissionLine, Statement, period_of
 from booking_core.store.payments import Payment
+
+if TYPE_CHECKING:
+    from booking_core.models.commissions import StatementPaid
 
 # A month is closed this long after it ends: longer than any Lambda invocation can run, so no
 # write that read the clock inside the month can still be on its way.
@@ -240,6 +246,105 @@ def statement(
     return chosen, lines
 
 
+# ---- paying statements out -----------------------------------------------------------------
+
+# The day of a payout may be today anywhere on Earth: a new day begins first at UTC+14, so an
+# admin east of UTC is never refused the date on their own calendar.
+_EARLIEST_OFFSET = timedelta(hours=14)
+
+
+def mark_paid(
+    admin: Principal, period: str, client_id: str, payout: StatementPaid, now: datetime
+) -> Statement:
+    """Mark a client's statement of `period` paid out by the transfer `payout` describes.
+
+    Which statement: the client's only one that month, or the one in `payout.currency` (a 400
+    names the currencies when the client has several and none is named). Refused: an unknown
+    client, or no such statement (404); a month not aggregated yet (409); a day in the future
+    or before the month ended (400). A statement is paid once: the same payout again answers
+    the statement as it is, another reference or day is a 409 saying how it was paid.
+    """
+    chosen = _statement_to_pay(period, client_id, payout.currency)
+    _check_paid_on(period, payout.paid_on, now)
+    if chosen.is_paid:
+        return _paid_the_same_way(chosen, payout)
+    try:
+        paid = store.mark_paid(
+            chosen,
+            reference=payout.reference,
+            paid_on=payout.paid_on,
+            paid_at=now,
+            paid_by=admin.user_id,
+        )
+    except store.StatementPaidAlready as raced:  # another admin marked it meanwhile
+        return _paid_the_same_way(raced.statement, payout)
+    count("CommissionStatementPaid")
+    logger.info(
+        "Commission statement paid",
+        extra={
+            "period": period,
+            "client_id": client_id,
+            "currency": paid.currency,
+            "paid_on": paid.paid_on.isoformat() if paid.paid_on else None,
+            "paid_by": admin.user_id,
+        },
+    )
+    return paid
+
+
+# Client ids are UUIDs; anything much longer names no client (and would be refused as a key).
+_MAX_CLIENT_ID_LENGTH = 64
+
+
+def _statement_to_pay(period: str, client_id: str, currency: str | None) -> Statement:
+    if not is_period(period) or not 0 < len(client_id) <= _MAX_CLIENT_ID_LENGTH:
+        raise NotFound
+    if client_store.get_client(client_id) is None:
+        raise NotFound
+    if store.statements_made(period) is None:
+        raise Conflict(
+            f"{period} has not been aggregated yet: its statements are made once the month is "
+            f"closed, from {_closes(period)}.",
+            slug="period-not-aggregated",
+        )
+    found = [s for s in store.statements_of_client(client_id) if s.period == period]
+    if currency is not None:
+        found = [s for s in found if s.currency == currency]
+    if not found:
+        raise NotFound
+    if len(found) > 1:
+        names = ", ".join(sorted(s.currency for s in found))
+        raise InvalidRequest(
+            {"currency": [f"There are statements in {names} for {period}: name one."]}
+        )
+    return found[0]
+
+
+def _check_paid_on(period: str, paid_on: date, now: datetime) -> None:
+    latest = (now.astimezone(UTC) + _EARLIEST_OFFSET).date()
+    if paid_on > latest:
+        raise InvalidRequest({"paid_on": ["A payout cannot be dated in the future."]})
+    first = period_end(period).date()
+    if paid_on < first:
+        raise InvalidRequest(
+            {"paid_on": [f"{period} is paid out after it ends: enter {first} or later."]}
+        )
+
+
+def _paid_the_same_way(stored: Statement, payout: StatementPaid) -> Statement:
+    """The paid statement, when `payout` is how it was paid; a 409 saying how otherwise."""
+    if stored.paid_reference == payout.reference and stored.paid_on == payout.paid_on:
+        return stored
+    paid_on = stored.paid_on.isoformat() if stored.paid_on else ""
+    raise Conflict(
+        f"This statement was paid on {paid_on} with reference {stored.paid_reference}; "
+        "a paid statement cannot change.",
+        slug="statement-paid",
+        paid_reference=stored.paid_reference,
+        paid_on=paid_on,
+    )
+
+
 CSV_COLUMNS = (
     "period",
     "client_id",
@@ -249,11 +354,14 @@ CSV_COLUMNS = (
     "bookings_count",
     "gross_amount",
     "commission_amount",
+    "paid_on",
+    "paid_reference",
 )
 
 
 def export_csv(period: str) -> str:
-    """Every client's statements of `period`, one row each: what to transfer to whom.
+    """Every client's statements of `period`, one row each: what to transfer to whom, and
+    for those paid out already, the day and the transfer's reference.
 
     404 for a month not aggregated yet (an empty file would read as "nothing to pay"), and
     503 while the index the rows are read from has not caught up with the run.
@@ -282,6 +390,8 @@ def export_csv(period: str) -> str:
                 row.bookings_count,
                 row.gross_amount,
                 row.commission_amount,
+                row.paid_on.isoformat() if row.paid_on else "",
+                _cell(row.paid_reference or ""),
             ]
         )
     return buffer.getvalue()

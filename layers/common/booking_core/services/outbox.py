@@ -13,6 +13,7 @@ from booking_core.money import from_minor_units
 from booking_core.notifications import delivery, messages
 from booking_core.notifications.mailgun import DeliveryFailed
 from booking_core.observability import count, logger
+from booking_core.services import account_emails
 from booking_core.store import accounts, catalogue, table, tasks
 from booking_core.store import bookings as booking_store
 from booking_core.store.tasks import Task
@@ -26,7 +27,9 @@ EMAILS: dict[str, Composer] = {
 }
 
 # A task whose payload carries the whole email, `{"email": Email.to_dict()}`.
-COMPOSED_EMAIL = "email.composed"
+COMPOSED_EMAIL = tasks.COMPOSED_EMAIL
+# Finishing an account's deletion (`services.privacy`): `{"user_id": ...}`.
+ACCOUNT_ERASURE = "account.erase"
 
 
 @dataclass
@@ -106,10 +109,18 @@ def _carry_out(task: Task, now: datetime) -> None:
         _send_refund_notice(task)
     elif task.kind == COMPOSED_EMAIL:
         _send_composed_email(task)
+    elif task.kind in account_emails.TASK_KINDS:
+        # Composed now, so that the token they carry is made here and stored only hashed.
+        account_emails.send(task, now)
     elif task.kind == "stripe.refund":
         _refund(task, now)
     elif task.kind == "stripe.cancel_intent":
         _cancel_intent(task)
+    elif task.kind == ACCOUNT_ERASURE:
+        # Loaded here: only an account's deletion needs it.
+        from booking_core.services import privacy
+
+        privacy.continue_erasure(str(task.payload["user_id"]), now)
     else:
         raise ValueError(f"unknown task kind {task.kind}")
 
@@ -132,6 +143,12 @@ def _parties(booking_id: str) -> tuple[Booking, Venue, User]:
     return booking, venue, user
 
 
+def _account_closed(booking: Booking, user: User) -> bool:
+    """The person deleted their account (or is deleting it): they are emailed no more. (A
+    walk-in customer has no account: theirs always reads inactive.)"""
+    return not booking.is_walk_in and not user.is_active
+
+
 def _send_email(task: Task, compose: Composer) -> None:
     booking, venue, user = _parties(task.booking_id)
     if task.kind == "email.operator_notification" and not venue.email:
@@ -140,12 +157,18 @@ def _send_email(task: Task, compose: Composer) -> None:
     if booking.is_walk_in and task.kind != "email.operator_notification" and not user.email:
         logger.info("Walk-in customer gave no email address", extra={"task_id": task.id})
         return
+    if task.kind != "email.operator_notification" and _account_closed(booking, user):
+        logger.info("Account closed: no email to the person", extra={"task_id": task.id})
+        return
     delivery.send(compose(booking, venue, user), task.id)
     count("EmailSent")
 
 
 def _send_refund_notice(task: Task) -> None:
     booking, venue, user = _parties(task.booking_id)
+    if _account_closed(booking, user):
+        logger.info("Account closed: no email to the person", extra={"task_id": task.id})
+        return
     currency = str(task.payload["currency"])
     amount = from_minor_units(int(task.payload["amount"]), currency)
     email = messages.payment_refunded_notice(

@@ -3,13 +3,18 @@
 - Inviting an email that has an account makes that person a member at once, and an email tells
   them. Inviting an email without one stores an invitation (by venue and lower-case email) for
   `INVITATION_DAYS`, and an email says how to accept: an account created with that address
-  through `services.accounts.register_user` (the person signing up, or an admin creating the
-  account) joins the staff at once. An account a partner app creates for its user does not: the
+  through `services.accounts.register_user` (an admin creating the account) joins the staff at
+  once; a person who signs up (`services.signup`) joins once they confirm the address, and an
+  unconfirmed account is invited like an address without one. An account a partner app creates
+  for its user does not: the
   person has not acted, so the invitation stays pending; inviting them again then makes them a
   member, and tells them.
 - At least one owner always remains, under concurrency too: see `store.staff` (a change reads
   the roster's version and the members, decides, and commits only if the version is unchanged).
-- Every change writes its audit entry, and any email, in the same transaction.
+- Every change writes its audit entry, and any email, in the same transaction. No entry holds
+  an email address (a person may erase their account; entries are never rewritten): members
+  by user id (`store.audit` shows their account's email when read), invitations by a digest
+  of the address.
 """
 
 from __future__ import annotations
@@ -65,16 +70,16 @@ def invite(operator: Operator, request: StaffInvitationRequest, now: datetime) -
     venue = _venue(operator.venue_id)
     invited_now = False
     for _ in range(_MAX_ROUNDS):
-        user = accounts.find_user_by_email(request.email)
+        user = _confirmed_account(request.email)
         try:
             if user is not None:
                 return _add_member(operator, venue, user, request.role, now, invited_now)
             outcome = _store_invitation(operator, venue, request, now)
         except table.TransactionCancelled:
             continue  # someone changed this staff meanwhile: decide again on what is there now
-        # An account created while the invitation was being stored may not have seen it: then
-        # the next round makes that person a member.
-        if accounts.find_user_by_email(request.email) is None:
+        # An account created (or confirmed) while the invitation was being stored may not have
+        # seen it: then the next round makes that person a member.
+        if _confirmed_account(request.email) is None:
             return outcome
         invited_now = True
     raise ServiceBusy(retry_after_seconds=1)
@@ -98,8 +103,8 @@ def change_role(operator: Operator, user_id: str, role: VenueRole, now: datetime
             at=now,
             action="staff.role_changed",
             target=f"user:{user_id}",
-            before={"user_id": user_id, "email": target.email, "role": str(target.role)},
-            after={"user_id": user_id, "email": target.email, "role": str(role)},
+            before={"user_id": user_id, "role": str(target.role)},
+            after={"user_id": user_id, "role": str(role)},
         )
         try:
             table.transact(
@@ -133,7 +138,7 @@ def remove(operator: Operator, user_id: str, now: datetime) -> None:
             at=now,
             action="staff.removed",
             target=f"user:{user_id}",
-            before={"user_id": user_id, "email": target.email, "role": str(target.role)},
+            before={"user_id": user_id, "role": str(target.role)},
             after=None,
         )
         try:
@@ -179,6 +184,18 @@ def accept_invitations(user: User, now: datetime) -> list[int]:
 # ---- steps --------------------------------------------------------------------------------
 
 
+def _confirmed_account(email: str) -> User | None:
+    """The account of `email`, unless it signed itself up and has not confirmed the address:
+    whoever made that account may not own the address, so it is invited like one without an
+    account, and joins when the address is confirmed (`services.signup`). A closed (inactive)
+    account is no account either: the address is invited, and the erasure withdraws the
+    invitation with the rest (`services.privacy`)."""
+    user = accounts.find_user_by_email(email)
+    if user is None or not user.is_active or user.needs_email_confirmation:
+        return None
+    return user
+
+
 def _add_member(
     operator: Operator, venue: Venue, user: User, role: VenueRole, now: datetime, invited_now: bool
 ) -> Invited:
@@ -208,7 +225,7 @@ def _add_member(
         action="staff.added",
         target=f"user:{user.id}",
         before=None,
-        after={"user_id": user.id, "email": user.email, "role": str(role)},
+        after={"user_id": user.id, "role": str(role)},
     )
     operations += [
         audit.entry_op(entry),
@@ -240,7 +257,7 @@ def _store_invitation(
         operator,
         at=now,
         action="staff.invited",
-        target=f"invitation:{request.email}",
+        target=audit.invitation_target(request.email),
         before=None if live is None else _invitation_values(live),
         after=_invitation_values(invitation),
     )
@@ -282,7 +299,6 @@ def _accept(user: User, invitation: Invitation, now: datetime) -> bool:
         before=None,
         after={
             "user_id": user.id,
-            "email": user.email,
             "role": str(invitation.role),
             "invitation": invitation.invited_at.isoformat(),
         },
@@ -345,7 +361,6 @@ def _venue(venue_id: int) -> Venue:
 
 def _invitation_values(invitation: Invitation) -> dict[str, Any]:
     return {
-        "email": invitation.email,
         "role": str(invitation.role),
         "expires_at": invitation.expires_at.isoformat(),
     }

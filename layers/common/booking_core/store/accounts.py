@@ -3,7 +3,7 @@
 Keys:
   USER#<uuid> / USER
   EMAIL#<lower-case email> / EMAIL     -> user_id (keeps emails unique)
-  TOKEN#<sha256 of token> / TOKEN      -> kind, user_id, client_id (tokens are stored hashed only)
+API tokens (stored hashed only) are in `store.tokens`.
 """
 
 from __future__ import annotations
@@ -51,24 +51,6 @@ def find_user_by_email(email: str) -> User | None:
     # Strongly consistent: a registration that lost a race must see the winner's user.
     guard = table.get_item(f"EMAIL#{email.lower()}", "EMAIL", consistent=True)
     return get_user(guard["user_id"], consistent=True) if guard else None
-
-
-def save_token(token_hash: str, *, kind: str, user_id: str, client_id: str | None = None) -> None:
-    table.put_item(
-        {
-            "pk": f"TOKEN#{token_hash}",
-            "sk": "TOKEN",
-            "token_hash": token_hash,
-            "kind": kind,
-            "user_id": user_id,
-            "client_id": client_id,
-        },
-        condition="attribute_not_exists(pk)",
-    )
-
-
-def find_token(token_hash: str) -> dict[str, Any] | None:
-    return table.get_item(f"TOKEN#{token_hash}", "TOKEN")
 
 
 def _user_from_item(item: dict[str, Any]) -> User:

@@ -6,10 +6,16 @@ Keys:
 An entry is written in the same transaction as the change it records (`entry_op`), so there is
 no change without its entry and no entry for a change that did not happen. Nothing updates or
 deletes an entry: the API can only append and read.
+
+So no entry holds an email address, which would outlive the erasure of its account: an entry
+of a venue's staff names the member by user id, and `entries` shows the account's email as it
+is when read (`deleted-...@deleted.invalid` once erased); an invitation (an address with no
+account) is named by a digest of the address (`invitation_target`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator, Mapping
@@ -18,7 +24,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from booking_core.domain import Operator
-from booking_core.store import table
+from booking_core.store import accounts, table
+
+# The actions whose entries name a member by `user_id`, shown with their account's email.
+_STAFF_ACTIONS = frozenset({"staff.added", "staff.role_changed", "staff.removed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +111,24 @@ def new_entry(
     )
 
 
+def invitation_target(email: str) -> str:
+    """An invitation's target: a digest of the lower-case address, never the address."""
+    digest = hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:32]
+    return f"invitation:{digest}"
+
+
 def entries(venue_id: int, *, newest_first: bool = True) -> Iterator[AuditEntry]:
+    """The venue's entries; a staff entry's member with their account's email as it is now
+    (one read per member named, on this call)."""
     items = table.query(
         pk=f"VENUE#{venue_id}", sk_prefix="AUDIT#", consistent=True, forward=not newest_first
     )
+    emails: dict[str, str] = {}
     for item in items:
+        before = _from_text(item.get("before"))
+        after = _from_text(item.get("after"))
+        if item["action"] in _STAFF_ACTIONS:
+            before, after = _with_email(before, emails), _with_email(after, emails)
         yield AuditEntry(
             id=item["id"],
             venue_id=int(item["venue_id"]),
@@ -115,9 +137,22 @@ def entries(venue_id: int, *, newest_first: bool = True) -> Iterator[AuditEntry]
             actor_role=item["actor_role"],
             action=item["action"],
             target=item["target"],
-            before=_from_text(item.get("before")),
-            after=_from_text(item.get("after")),
+            before=before,
+            after=after,
         )
+
+
+def _with_email(values: dict[str, Any] | None, emails: dict[str, str]) -> dict[str, Any] | None:
+    """`values` with the email of the account its `user_id` names (unless it has one: an entry
+    written before emails were left out)."""
+    if values is None or "email" in values or not isinstance(values.get("user_id"), str):
+        return values
+    user_id = values["user_id"]
+    if user_id not in emails:
+        user = accounts.get_user(user_id)
+        emails[user_id] = user.email if user is not None else ""
+    shown = {**values, "email": emails[user_id]}
+    return {key: shown[key] for key in sorted(shown)}
 
 
 def _sort_key(moment: datetime) -> str:

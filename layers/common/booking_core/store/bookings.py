@@ -10,6 +10,9 @@ Keys:
   USER#<user> / HOLDS[#<client>]      the user's holds (made directly, or through a client):
                                       booking id -> hold expiry, and a version
 A booking also carries gsi3: VENUE#<venue> / <start utc>#<uuid>, the venue's bookings by start.
+A booking made through a client also carries gsi4: CLIENT#<client> / <created utc, to the
+microsecond>#<uuid>, the client's bookings by creation (projecting user_id, status and start,
+what its list filters on). Bookings stored before gsi4 existed lack its keys and are not listed.
 A pending booking also carries gsi2: HOLDS#<shard> / <hold expiry utc>#<uuid>, so that the
 sweep finds lapsed holds; paying, cancelling or expiring the booking removes it.
 
@@ -39,6 +42,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from booking_core.domain import Booking, BookingStatus
+from booking_core.errors import ServiceBusy
 from booking_core.rules.model import Span
 from booking_core.store import table
 from booking_core.store.catalogue import cancellation_terms_from_item
@@ -112,6 +116,8 @@ class HourState:
 _ENTRY_PREFIX = "booking_"
 # BatchGetItem's limit on the keys of one request.
 _BATCH_GET_KEYS = 100
+# How often keys a batch read leaves unprocessed (throttling) are asked again.
+_BATCH_GET_ROUNDS = 4
 
 
 def hour_state(resource_id: int, hours: Sequence[datetime], now: datetime) -> HourState:
@@ -605,6 +611,71 @@ def list_user_bookings(user_id: str) -> list[Booking]:
     return [booking_from_item(item) for item in items]
 
 
+@dataclass(frozen=True, slots=True)
+class ClientBookingEntry:
+    """A booking as a client's index (gsi4) holds it: enough to filter and count its list."""
+
+    booking_id: str
+    user_id: str
+    status: BookingStatus
+    start: datetime
+
+
+def client_booking_entries(client_id: str) -> list[ClientBookingEntry]:
+    """The bookings made through a client, newest created first (ties: the greater id first).
+
+    Read from gsi4, which is eventually consistent: a booking made a moment ago may be missing,
+    or show the status it had a moment ago. Only the index's small entries are read here; the
+    bookings themselves with `bookings_by_id`.
+    """
+    kwargs: dict[str, Any] = {
+        "TableName": table.table_name(),
+        "IndexName": "gsi4",
+        "KeyConditionExpression": "gsi4pk = :pk",
+        "ExpressionAttributeValues": table.to_dynamo({":pk": f"CLIENT#{client_id}"}),
+        "ScanIndexForward": False,
+    }
+    found: list[ClientBookingEntry] = []
+    while True:
+        page = table.client().query(**kwargs)
+        for item in map(table.from_dynamo, page.get("Items", [])):
+            found.append(
+                ClientBookingEntry(
+                    booking_id=str(item["pk"]).removeprefix("BOOKING#"),
+                    user_id=str(item["user_id"]),
+                    status=BookingStatus(item["status"]),
+                    start=parse_instant(item["start"]),
+                )
+            )
+        if "LastEvaluatedKey" not in page:
+            return found
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def bookings_by_id(booking_ids: Sequence[str]) -> list[Booking]:
+    """These bookings, in the order given (strongly consistent batch reads of 100 at most;
+    keys DynamoDB leaves unprocessed are asked again). An id with no booking is left out."""
+    name = table.table_name()
+    found: dict[str, Booking] = {}
+    for first in range(0, len(booking_ids), _BATCH_GET_KEYS):
+        keys = [
+            table.to_dynamo({"pk": f"BOOKING#{booking_id}", "sk": "BOOKING"})
+            for booking_id in booking_ids[first : first + _BATCH_GET_KEYS]
+        ]
+        request: dict[str, Any] = {name: {"Keys": keys, "ConsistentRead": True}}
+        for _ in range(_BATCH_GET_ROUNDS):
+            response = table.client().batch_get_item(RequestItems=request)
+            for item in map(table.from_dynamo, response["Responses"].get(name, [])):
+                booking = booking_from_item(item)
+                found[booking.id] = booking
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            raise ServiceBusy(retry_after_seconds=1)
+    return [found[booking_id] for booking_id in booking_ids if booking_id in found]
+
+
 def cancel_booking(
     booking: Booking, cancelled: Booking, *, tasks: Sequence[dict[str, Any]] = ()
 ) -> None:
@@ -765,8 +836,17 @@ def booking_to_item(booking: Booking) -> dict[str, Any]:
         gsi3pk=f"VENUE#{booking.venue_id}",
         gsi3sk=f"{utc_key(booking.start)}#{booking.id}",
         **_hold_index_keys(booking),
+        **_client_index_keys(booking),
     )
     return item
+
+
+def _client_index_keys(booking: Booking) -> dict[str, str]:
+    """gsi4, on a booking made through a client: the client's bookings by creation."""
+    if booking.client_id is None:
+        return {}
+    created = booking.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {"gsi4pk": f"CLIENT#{booking.client_id}", "gsi4sk": f"{created}#{booking.id}"}
 
 
 def booking_from_item(item: dict[str, Any]) -> Booking:

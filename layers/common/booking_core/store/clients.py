@@ -1,9 +1,12 @@
 """Clients (partner apps) and their own ids for our users, resources and venues.
 
 Keys:
-  CLIENT#<uuid> / CLIENT                     the client
+  CLIENT#<uuid> / CLIENT                     the client; gsi1: CLIENTS / <created utc>#<uuid>
+  CLIENT#<uuid> / AUDIT#<utc instant>#<uuid> an admin's change to the client (before, after)
+  CLIENT#<uuid> / TOKEN#<token id>           its tokens (see `store.tokens`)
   CLIENT#<uuid> / USERMAP#<external id>      the client's id for one of our users
-  CLIENT#<uuid> / MAPPEDUSER#<user uuid>     -> external id (a user is mapped once per client)
+  CLIENT#<uuid> / MAPPEDUSER#<user uuid>     -> external id (a user is mapped once per client);
+                                             gsi1: MAPPEDUSER#<user uuid> / <client uuid>
   CLIENT#<uuid> / RESOURCEMAP#<external id>  the client's id for one of our resources
   CLIENT#<uuid> / VENUEMAP#<external id>     the client's id for one of our venues
 
@@ -14,10 +17,15 @@ another client's mappings.
 from __future__ import annotations
 
 import dataclasses
+import json
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from booking_core.domain import CatalogueMapping, Client, User, UserMapping
+from booking_core.errors import ServiceBusy
 from booking_core.store import accounts, table
 from booking_core.store.timestamps import parse_instant
 
@@ -36,21 +44,109 @@ def _pk(client_id: str) -> str:
 # ---- clients ------------------------------------------------------------------------------
 
 
-def save_client(client: Client) -> None:
+# Every client is listed in one index partition: there are few (partner apps sign a contract).
+_LISTED = "CLIENTS"
+
+
+class ClientChanged(Exception):
+    """The client is not at the version the change was made to (or is gone)."""
+
+
+def _client_item(client: Client) -> dict[str, Any]:
     item = dataclasses.asdict(client)
+    created = client.created_at.isoformat() if client.created_at else None
     item.update(
         pk=_pk(client.id),
         sk="CLIENT",
         entity="client",
         commission_percent=str(client.commission_percent),
+        created_at=created,
+        gsi1pk=_LISTED,
+        gsi1sk=f"{_sort_key(client.created_at)}#{client.id}",
     )
-    table.put_item(item)
+    return item
 
 
-def get_client(client_id: str) -> Client | None:
-    item = table.get_item(_pk(client_id), "CLIENT")
-    if item is None:
-        return None
+def _sort_key(moment: datetime | None) -> str:
+    """When the client was created, sortable, to the microsecond ("0": not recorded)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment else "0"
+
+
+def save_client(client: Client) -> None:
+    table.put_item(_client_item(client))
+
+
+def new_client_op(client: Client) -> dict[str, Any]:
+    """The Put that stores a new client, for a transaction."""
+    return table.put_op(_client_item(client), condition="attribute_not_exists(pk)")
+
+
+def get_client(client_id: str, *, consistent: bool = False) -> Client | None:
+    item = table.get_item(_pk(client_id), "CLIENT", consistent=consistent)
+    return _client(item) if item else None
+
+
+def list_clients() -> list[Client]:
+    """Every client, oldest first (the index is eventually consistent: a client created a
+    moment ago may be missing)."""
+    return [_client(item) for item in table.query(pk=_LISTED, index="gsi1")]
+
+
+def update_client(before: Client, after: Client, *, actor_user_id: str, at: datetime) -> None:
+    """Store `after` over `before` (its version must still be `before.version`), with the
+    audit entry of the change, in one transaction. Raises ClientChanged."""
+    changes = {
+        name: value
+        for name, value in _client_item(after).items()
+        if name in _EDITABLE and value is not None
+    }
+    cleared = tuple(
+        name for name in _EDITABLE if getattr(after, name) is None and name in _NULLABLE
+    )
+    entry = {
+        "pk": _pk(before.id),
+        "sk": f"AUDIT#{at.astimezone(UTC).isoformat()}#{uuid.uuid4()}",
+        "entity": "client_audit",
+        "at": at.isoformat(),
+        "actor_user_id": actor_user_id,
+        "action": "client.updated",
+        "before": json.dumps(_audited(before)),
+        "after": json.dumps(_audited(after)),
+    }
+    try:
+        table.transact(
+            [
+                table.update_op(
+                    _pk(before.id),
+                    "CLIENT",
+                    set_values={**changes, "version": before.version + 1},
+                    remove=cleared,
+                    condition="#version = :expected",
+                    values={":expected": before.version},
+                ),
+                table.put_op(entry, condition="attribute_not_exists(pk)"),
+            ]
+        )
+    except table.TransactionCancelled as refused:
+        if refused.failed(0):
+            raise ClientChanged from refused
+        raise
+
+
+_EDITABLE = ("name", "contact_email", "commission_percent", "rate_limit_requests", "is_active")
+_NULLABLE = ("rate_limit_requests",)
+
+
+def _audited(client: Client) -> dict[str, Any]:
+    return {
+        name: str(value) if isinstance(value, Decimal) else value
+        for name in _EDITABLE
+        for value in [getattr(client, name)]
+    }
+
+
+def _client(item: dict[str, Any]) -> Client:
+    created = item.get("created_at")
     return Client(
         id=str(item["id"]),
         name=str(item["name"]),
@@ -61,6 +157,8 @@ def get_client(client_id: str) -> Client | None:
         rate_limit_requests=(
             None if item.get("rate_limit_requests") is None else int(item["rate_limit_requests"])
         ),
+        created_at=parse_instant(created) if created else None,
+        version=int(item.get("version", 1)),
     )
 
 
@@ -76,6 +174,36 @@ def find_mapping_of_user(client_id: str, user_id: str) -> UserMapping | None:
     """The client's mapping of one of our users, if it has one."""
     reverse = table.get_item(_pk(client_id), f"MAPPEDUSER#{user_id}", consistent=True)
     return find_user_mapping(client_id, reverse["external_id"]) if reverse else None
+
+
+# BatchGetItem's limit on the keys of one request, and how often keys it leaves unprocessed
+# (throttling) are asked again.
+_BATCH_GET_KEYS = 100
+_BATCH_GET_ROUNDS = 4
+
+
+def external_ids_of_users(client_id: str, user_ids: Iterable[str]) -> dict[str, str]:
+    """The client's external id for each of these users it has mapped (user id -> external
+    id), from the reverse items in batch reads of 100; users it has not mapped are left out."""
+    wanted = sorted(set(user_ids))
+    name = table.table_name()
+    found: dict[str, str] = {}
+    for first in range(0, len(wanted), _BATCH_GET_KEYS):
+        keys = [
+            table.to_dynamo({"pk": _pk(client_id), "sk": f"MAPPEDUSER#{user_id}"})
+            for user_id in wanted[first : first + _BATCH_GET_KEYS]
+        ]
+        request: dict[str, Any] = {name: {"Keys": keys, "ConsistentRead": True}}
+        for _ in range(_BATCH_GET_ROUNDS):
+            response = table.client().batch_get_item(RequestItems=request)
+            for item in map(table.from_dynamo, response["Responses"].get(name, [])):
+                found[str(item["sk"]).removeprefix("MAPPEDUSER#")] = str(item["external_id"])
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            raise ServiceBusy(retry_after_seconds=1)
+    return found
 
 
 def user_mappings(client_id: str) -> list[UserMapping]:
@@ -100,11 +228,20 @@ def _user_mapping_ops(mapping: UserMapping) -> list[dict[str, Any]]:
         "pk": _pk(mapping.client_id),
         "sk": f"MAPPEDUSER#{mapping.user_id}",
         "external_id": mapping.external_id,
+        # Which apps have mapped a person, for their data export and erasure.
+        "gsi1pk": f"MAPPEDUSER#{mapping.user_id}",
+        "gsi1sk": mapping.client_id,
     }
     return [
         table.put_op(item, condition="attribute_not_exists(pk)"),
         table.put_op(reverse, condition="attribute_not_exists(pk)"),
     ]
+
+
+def clients_mapping(user_id: str) -> list[str]:
+    """The ids of the clients that have mapped the user (from an index that may lag)."""
+    items = table.query(pk=f"MAPPEDUSER#{user_id}", index="gsi1")
+    return sorted(str(item["gsi1sk"]) for item in items)
 
 
 def map_user(mapping: UserMapping) -> None:

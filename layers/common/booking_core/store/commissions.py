@@ -7,20 +7,26 @@ Keys:
   COMMISSIONS#<YYYY-MM> / AGGREGATED      when the month's statements were first made, how many
   CLIENT#<client> / STATEMENT#<YYYY-MM>#<CURRENCY>
         a client's statement of one month in one currency; gsi1: STATEMENTS#<YYYY-MM> /
-        <client>#<CURRENCY>
+        <client>#<CURRENCY>. Once paid out it also says how: paid_reference, paid_on, paid_at,
+        paid_by (written once, by `mark_paid`)
 
 A line is written in the same transaction as the payment's success or refund it comes from
 (see store.payments), so it exists exactly once. A month's lines are written while the month
 runs and never after, so a statement made once the month is over stays true; it is written
-only if absent, so making it again changes nothing.
+only if absent, so making it again changes nothing. Marking it paid adds the payout's four
+attributes only if it has none yet, and nothing else writes a statement: once paid it stays as
+it was paid. A refund after the month is closed is a line of a later month (see
+services.commissions), never a change to this one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from booking_core.store import table
 from booking_core.store.timestamps import parse_instant, utc_key
@@ -28,6 +34,14 @@ from booking_core.store.timestamps import parse_instant, utc_key
 
 class StatementExists(Exception):
     """The statement was made before; it is never replaced."""
+
+
+class StatementPaidAlready(Exception):
+    """The statement was marked paid before; `statement` is it as it was paid."""
+
+    def __init__(self, statement: Statement) -> None:
+        super().__init__(f"{statement.client_id} {statement.period} {statement.currency}")
+        self.statement = statement
 
 
 @dataclass(frozen=True)
@@ -118,6 +132,16 @@ class Statement:
     commission_amount: Decimal  # earned less taken back
     lines_count: int
     created_at: datetime
+    # The payout, once an admin has marked it paid: the bank transfer's reference, the day it
+    # was made, when it was recorded and by whom (an admin's user id).
+    paid_reference: str | None = None
+    paid_on: date | None = None
+    paid_at: datetime | None = None
+    paid_by: str | None = None
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_at is not None
 
 
 def _statement_key(client_id: str, period: str, currency: str) -> tuple[str, str]:
@@ -168,6 +192,47 @@ def statements_made(period: str) -> int | None:
     return int(item.get("statements", 0)) if item else None
 
 
+def get_statement(client_id: str, period: str, currency: str) -> Statement | None:
+    """One statement, read strongly consistent; None if there is none."""
+    item = table.get_item(*_statement_key(client_id, period, currency), consistent=True)
+    return _statement(item) if item else None
+
+
+def mark_paid(
+    statement: Statement, *, reference: str, paid_on: date, paid_at: datetime, paid_by: str
+) -> Statement:
+    """Record the statement's payout, only if it exists and was not paid before; the
+    statement as paid. StatementPaidAlready (with the stored payout) if it was paid already."""
+    pk, sk = _statement_key(statement.client_id, statement.period, statement.currency)
+    try:
+        response = table.client().update_item(
+            TableName=table.table_name(),
+            Key=table.to_dynamo({"pk": pk, "sk": sk}),
+            UpdateExpression=(
+                "SET paid_reference = :reference, paid_on = :paid_on, paid_at = :paid_at,"
+                " paid_by = :paid_by"
+            ),
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(paid_at)",
+            ExpressionAttributeValues=table.to_dynamo(
+                {
+                    ":reference": reference,
+                    ":paid_on": paid_on.isoformat(),
+                    ":paid_at": paid_at.isoformat(),
+                    ":paid_by": paid_by,
+                }
+            ),
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        stored = get_statement(statement.client_id, statement.period, statement.currency)
+        if stored is None or not stored.is_paid:  # statements are never deleted
+            raise
+        raise StatementPaidAlready(stored) from None
+    return _statement(table.from_dynamo(response["Attributes"]))
+
+
 def statements_of_client(client_id: str) -> list[Statement]:
     """A client's statements, newest month first."""
     items = table.query(
@@ -192,4 +257,8 @@ def _statement(item: dict[str, Any]) -> Statement:
         commission_amount=Decimal(item["commission_amount"]),
         lines_count=int(item["lines_count"]),
         created_at=parse_instant(item["created_at"]),
+        paid_reference=None if item.get("paid_reference") is None else str(item["paid_reference"]),
+        paid_on=None if item.get("paid_on") is None else date.fromisoformat(item["paid_on"]),
+        paid_at=None if item.get("paid_at") is None else parse_instant(item["paid_at"]),
+        paid_by=None if item.get("paid_by") is None else str(item["paid_by"]),
     )

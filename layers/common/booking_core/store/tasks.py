@@ -27,6 +27,11 @@ PENDING_INDEX_KEY = "TASKS#PENDING"
 CLAIM_SECONDS = 120
 # After this many failed attempts a task is parked as failed, for someone to look at.
 MAX_ATTEMPTS = 12
+# A done task is kept this long (to look into what happened), then the table's TTL deletes it.
+DONE_TASK_KEPT_DAYS = 30
+# A task whose payload is a whole composed email (see `services.outbox`): it drops the
+# payload once done.
+COMPOSED_EMAIL = "email.composed"
 
 
 @dataclass(frozen=True)
@@ -92,13 +97,24 @@ def claim(task_id: str, now: datetime) -> Task | None:
 
 
 def complete(task: Task, now: datetime) -> None:
-    """Done: off the pending index for good."""
+    """Done: off the pending index for good, and deleted by the table's TTL after
+    DONE_TASK_KEPT_DAYS. A task that carried a whole email (addresses and text) drops it at
+    once: nothing of a person stays in the table for an email already sent."""
+    remove = "gsi1pk, gsi1sk, claimed_until"
+    if task.kind == COMPOSED_EMAIL:
+        remove += ", payload"
     table.client().update_item(
         TableName=table.table_name(),
         Key=table.to_dynamo({"pk": f"TASK#{task.id}", "sk": "TASK"}),
-        UpdateExpression="SET #status = :done, done_at = :now REMOVE gsi1pk, gsi1sk, claimed_until",
+        UpdateExpression=f"SET #status = :done, done_at = :now, expires_at = :gone REMOVE {remove}",
         ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues=table.to_dynamo({":done": "done", ":now": now.isoformat()}),
+        ExpressionAttributeValues=table.to_dynamo(
+            {
+                ":done": "done",
+                ":now": now.isoformat(),
+                ":gone": epoch_seconds(now + timedelta(days=DONE_TASK_KEPT_DAYS)),
+            }
+        ),
     )
 
 

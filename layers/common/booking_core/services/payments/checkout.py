@@ -24,7 +24,7 @@ from booking_core.money import minor_units
 from booking_core.observability import logger
 from booking_core.payments import stripe_gateway
 from booking_core.services import bookings as booking_service
-from booking_core.services import stripe_connect
+from booking_core.services import signup, stripe_connect
 from booking_core.services.payments.settlement import (
     MAX_DECISIONS,
     apply_success,
@@ -219,6 +219,8 @@ def payment_record(
 
 def payable_booking(principal: Principal, booking_id: str, now: datetime) -> Booking:
     booking = booking_service.booking(principal, booking_id)
+    # Whose booking it is first (a stranger's is a 404), then: a confirmed email (403).
+    signup.require_confirmed_email(principal)
     if booking.pay_at_venue and booking.status == BookingStatus.CONFIRMED:
         raise BookingNotPayable(PAID_AT_VENUE)
     if booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED):
