@@ -111,14 +111,21 @@ class Problem(BaseModel):
         description="A venue's opening hours refused (409): the resources' weekly windows they "
         "would leave outside.",
     )
-    venue_id: int | SkipJsonSchema[None] = Field(
-        None, description="Deleting an account refused (409): the venue it is the last owner of."
+    # These three share their names with request fields, whose 400s list messages.
+    venue_id: int | list[str] | SkipJsonSchema[None] = Field(
+        None,
+        description="Deleting an account refused (409): the venue it is the last owner of. "
+        "A 400: the field's messages.",
     )
-    paid_reference: str | SkipJsonSchema[None] = Field(
-        None, description="A statement paid already (409): the reference it was paid with."
+    paid_reference: str | list[str] | SkipJsonSchema[None] = Field(
+        None,
+        description="A statement paid already (409): the reference it was paid with. "
+        "A 400: the field's messages.",
     )
-    paid_on: date | SkipJsonSchema[None] = Field(
-        None, description="A statement paid already (409): the day it was paid."
+    paid_on: date | list[str] | SkipJsonSchema[None] = Field(
+        None,
+        description="A statement paid already (409): the day it was paid. A 400: the field's "
+        "messages.",
     )
 
 
