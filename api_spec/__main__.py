@@ -1,12 +1,16 @@
-"""`python -m api_spec`: write openapi.json at the repository root (`--check`: only say whether
-the committed file is up to date, exit 1 if not)."""
+"""`python -m api_spec`: write openapi.json at the repository root, and its copy that the API
+reference page's function serves (functions/docs/openapi.json: a deployed function cannot read
+the repository's). `--check`: only say whether both committed files are up to date, exit 1 if
+not."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from api_spec.document import OPENAPI_PATH, build_document, render
+from api_spec.document import DOCS_COPY_PATH, OPENAPI_PATH, build_document, render
+from local.template import REPO_ROOT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,16 +20,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     arguments = parser.parse_args(argv)
     text = render(build_document())
+    paths = (OPENAPI_PATH, DOCS_COPY_PATH)
     if arguments.check:
-        current = OPENAPI_PATH.read_text(encoding="utf-8") if OPENAPI_PATH.exists() else ""
-        if current != text:
-            print(f"{OPENAPI_PATH.name} is out of date: run `make openapi`", file=sys.stderr)
+        stale = [path for path in paths if not path.exists() or path.read_text("utf-8") != text]
+        for path in stale:
+            print(f"{_shown(path)} is out of date: run `make openapi`", file=sys.stderr)
+        if stale:
             return 1
-        print(f"{OPENAPI_PATH.name} is up to date")
+        print(f"{', '.join(_shown(path) for path in paths)}: up to date")
         return 0
-    OPENAPI_PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {OPENAPI_PATH.name}")
+    for path in paths:
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {_shown(path)}")
     return 0
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO_ROOT))
 
 
 if __name__ == "__main__":

@@ -18,16 +18,22 @@ from api_spec import responses
 from api_spec.operations import OPERATIONS, OPERATOR_ACCESS, PRINCIPALS, Access, Operation
 from booking_core.http import schemas
 from booking_core.http.api import MAX_BODY_BYTES
+from functions.docs.api_docs import ASSETS as DOCS_ASSETS
 from local.template import REPO_ROOT, Route, load_template
 
 OPENAPI_PATH = REPO_ROOT / "openapi.json"
+# The copy the API reference page's function serves at /api/v1/docs/openapi.json.
+DOCS_COPY_PATH = REPO_ROOT / "functions" / "docs" / "openapi.json"
 OPENAPI_VERSION = "3.1.0"
 SCHEMA_REF = "#/components/schemas/{model}"
 PROBLEM_JSON = "application/problem+json"
 SECURITY_SCHEME = "TokenAuth"
 # The contract writes every path with a trailing slash, but for the payment seed's own path.
 # API Gateway (and so the template) ignores the trailing slash: both forms work.
-PATHS_WITHOUT_TRAILING_SLASH = frozenset({"/api/v1/bookings/{booking_id}/payment"})
+# The reference page's files are files: no slash after their names either.
+PATHS_WITHOUT_TRAILING_SLASH = frozenset(
+    {"/api/v1/bookings/{booking_id}/payment", "/api/v1/docs/{asset}"}
+)
 # Without RateLimit: Stripe's webhook is not rate limited.
 UNLIMITED = frozenset({Access.STRIPE})
 
@@ -41,6 +47,10 @@ PATH_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
     "user_id": ({"type": "string", "format": "uuid"}, "The staff member's user id (a UUID)."),
     "client_id": ({"type": "string", "format": "uuid"}, "The client's (partner app's) id."),
     "token_id": ({"type": "string", "format": "uuid"}, "The token's id (not the token)."),
+    "asset": (
+        {"type": "string", "enum": list(DOCS_ASSETS)},
+        "A file of the reference page: Swagger UI's, the script that starts it, or the document.",
+    ),
     "period": (
         {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "examples": ["2026-10"]},
         "A month, YYYY-MM (UTC).",
@@ -93,7 +103,8 @@ extension members.
 **Sizes.** A request body is at most {MAX_BODY_BYTES // 1024} KiB ({MAX_BODY_BYTES} bytes); a \
 larger one is a 400 before it is read.
 
-**Rate limits.** Every response (except to Stripe's webhook) carries \
+**Rate limits.** Every response (except to Stripe's webhook and the reference page's files) \
+carries \
 `RateLimit: limit=N, remaining=N, reset=N`; a 429 adds `Retry-After`. Limits are per token, \
 or per source IP without one.
 
@@ -120,6 +131,7 @@ _TAGS = (
     ("commissions", "Partner apps' monthly commission statements."),
     ("admin", "Platform staff."),
     ("webhooks", "Called by Stripe."),
+    ("docs", "This reference page (Swagger UI) and the OpenAPI document."),
 )
 
 # Request bodies and response bodies, each under its own class name in components/schemas.
@@ -190,7 +202,11 @@ def build_document(routes: Iterable[Route] | None = None) -> dict[str, Any]:
                     "type": "apiKey",
                     "in": "header",
                     "name": "Authorization",
-                    "description": "`Token <token>`: a user's, a partner app's or an admin's.",
+                    "description": (
+                        "`Token <token>`: a user's, a partner app's or an admin's. On the "
+                        "reference page (/api/v1/docs/) the token alone will do: the page "
+                        "adds `Token `."
+                    ),
                 }
             },
             "responses": {
@@ -405,13 +421,13 @@ def _error_statuses(operation: Operation) -> list[int]:
         statuses.add(409)
     if operation.if_match:
         statuses.add(412)
-    if operation.access not in UNLIMITED:
+    if _limited(operation):
         statuses.add(429)
     return sorted(statuses)
 
 
 def _responses(operation: Operation) -> dict[str, Any]:
-    limited = operation.access not in UNLIMITED
+    limited = _limited(operation)
     answers: dict[str, Any] = {}
     for success in sorted(operation.success, key=lambda s: s.status):
         schema: dict[str, Any] = (
@@ -429,7 +445,8 @@ def _responses(operation: Operation) -> dict[str, Any]:
             answers[str(success.status)]["content"][success.media_type] = {"schema": schema}
             if "Content-Disposition" in headers:  # only the CSV form has it
                 headers["Content-Disposition"] = _header_ref("ContentDispositionOfCsv")
-            answers[str(success.status)].setdefault("headers", {}).update(headers)
+            if headers:
+                answers[str(success.status)].setdefault("headers", {}).update(headers)
             continue
         answers[str(success.status)] = _response(
             success.description, success.media_type, schema, headers
@@ -441,6 +458,11 @@ def _responses(operation: Operation) -> dict[str, Any]:
             else _error_response(status, limited=False)
         )
     return answers
+
+
+def _limited(operation: Operation) -> bool:
+    """Whether the operation is rate limited (and so answers RateLimit, and may answer 429)."""
+    return operation.rate_limited and operation.access not in UNLIMITED
 
 
 def _error_response(status: int, *, limited: bool) -> dict[str, Any]:

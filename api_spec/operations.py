@@ -95,6 +95,9 @@ class Operation:
     # Changes a versioned object: takes an optional If-Match header (412 when stale).
     if_match: bool = False
     paginated: bool = False
+    # Counted against the caller's rate limit (RateLimit header, 429): all but the webhook's
+    # and the reference page's (fixed files, no table read).
+    rate_limited: bool = True
 
     @property
     def key(self) -> tuple[str, str]:
@@ -811,6 +814,50 @@ OPERATIONS: tuple[Operation, ...] = (
             "missing, bad or stale signature is a 400 and changes nothing."
         ),
         statuses=frozenset({400, 503}),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/docs",
+        "getApiReferencePage",
+        "This reference page (Swagger UI)",
+        "docs",
+        Access.ANYONE,
+        (Success(200, "The page, an HTML document.", media_type="text/html"),),
+        description=(
+            "Swagger UI over this document, its files served from `/api/v1/docs/<file>` (none "
+            "from elsewhere: a `Content-Security-Policy` says so). `/api/v1/docs` without the "
+            "slash redirects (301) here. Authorize with a token to try operations out."
+        ),
+        rate_limited=False,
+    ),
+    Operation(
+        "GET",
+        "/api/v1/docs/{asset}",
+        "getApiReferenceFile",
+        "A file of the reference page, or the OpenAPI document",
+        "docs",
+        Access.ANYONE,
+        (
+            Success(
+                200,
+                "The file: Swagger UI's style sheets (`text/css`) and scripts "
+                "(`text/javascript`), the script that starts it, or this document "
+                "(`application/json`).",
+                media_type="text/css",
+            ),
+            Success(
+                200,
+                "Swagger UI's scripts, and the one that starts it on the page.",
+                media_type="text/javascript",
+            ),
+            Success(200, "`openapi.json`: this document.", responses.OpenApiDocument),
+        ),
+        description=(
+            "Only the names listed; any other is a 404. Swagger UI's own files are kept a year "
+            "(`Cache-Control: immutable`, the page names them with its version); the rest, "
+            "five minutes."
+        ),
+        rate_limited=False,
     ),
     Operation(
         "POST",

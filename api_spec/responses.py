@@ -591,3 +591,16 @@ class StatementDetail(Statement):
     client_id: str
     client_name: str
     lines: list[CommissionLine]
+
+
+# ---- the reference page --------------------------------------------------------------------
+
+
+class OpenApiDocument(BaseModel):
+    """This document (OpenAPI 3.1), as /api/v1/docs/openapi.json serves it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    openapi: str = Field(pattern=r"^3\.1\.[0-9]+$")
+    info: dict[str, Any]
+    paths: dict[str, Any]

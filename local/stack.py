@@ -269,6 +269,7 @@ def curl_example(base_url: str, demo: Mapping[str, Any]) -> str:
 def print_summary(summary: Mapping[str, Any], demo_file: Path, out: TextIO) -> None:
     dynamodb = summary["dynamodb_endpoint_url"]
     print(f"Local booking API: {summary['base_url']}", file=out)
+    print(f"API reference:     {summary['base_url']}/api/v1/docs/", file=out)
     print(f"DynamoDB:          {dynamodb} (table {summary.get('table_name')})", file=out)
     users = summary.get("users") or []
     if users:

@@ -90,6 +90,8 @@ EVENT_FUNCTIONS = {
     "start_stripe_onboarding": "StartStripeOnboardingFunction",
     "export_account": "ExportAccountFunction",
     "delete_account": "DeleteAccountFunction",
+    "get_api_docs_page": "ApiDocsFunction",
+    "get_api_docs_file": "ApiDocsFunction",
 }
 
 KEEP = object()

@@ -868,6 +868,21 @@ MATRIX: list[Row] = [
         # The Munich venue's only owner must hand it over first.
         overrides={Attack.VENUE_OWNER: Conflicting("last-owner")},
     ),
+    # ---- the API reference page and its files: public, no token is read ----
+    Row(
+        "GET",
+        "/api/v1/docs",
+        "get_api_docs_page",
+        Access.ANYONE,
+        overrides=_bad_tokens_ignored(200),
+    ),
+    Row(
+        "GET",
+        "/api/v1/docs/{asset}",
+        "get_api_docs_file",
+        Access.ANYONE,
+        overrides=_bad_tokens_ignored(200),
+    ),
     Row("GET", "/api/v1/venues", "list_venues", Access.ANYONE),
     Row("GET", "/api/v1/venues/{venue_id}", "get_venue", Access.ANYONE),
     Row("GET", "/api/v1/resources", "list_resources", Access.ANYONE),

@@ -10,13 +10,15 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from api_spec import OPENAPI_PATH, build_document, render
-from api_spec.document import PATHS_WITHOUT_TRAILING_SLASH
+from api_spec.document import DOCS_COPY_PATH, PATHS_WITHOUT_TRAILING_SLASH
 from local.api import OPENAPI_PATH as SERVED_AT
 from local.api import HttpRequest, default_local_routes
 from local.template import load_template
 
 METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "trace"}
 WEBHOOK = ("POST", "/webhooks/stripe/")
+# Not rate limited either: the API reference page and its files.
+DOCS = {("GET", "/api/v1/docs/"), ("GET", "/api/v1/docs/{asset}")}
 # The operations that honour Idempotency-Key, as the issue lists them.
 IDEMPOTENT = {
     ("POST", "/api/v1/bookings/"),
@@ -78,6 +80,15 @@ def test_the_committed_document_is_the_one_the_code_generates():
     assert on_disk == fresh, "openapi.json is stale: run `make openapi` and commit it"
 
 
+def test_the_reference_pages_copy_is_the_one_the_code_generates():
+    # Given the copy the API reference page's function serves (functions/docs/openapi.json)
+    copy = DOCS_COPY_PATH.read_text(encoding="utf-8")
+    # When the document is generated afresh
+    fresh = render(build_document())
+    # Then the copy is the same, byte for byte (`make openapi` writes both)
+    assert copy == fresh, "functions/docs/openapi.json is stale: run `make openapi`"
+
+
 def test_the_document_is_valid_openapi_3_1():
     # Given the committed document
     document = committed()
@@ -97,16 +108,18 @@ def test_the_document_has_exactly_the_template_routes():
     assert len(set(documented)) == len(documented)
 
 
-def test_paths_have_the_contracts_trailing_slash_but_the_payment_seeds_own():
+def test_paths_have_the_contracts_trailing_slash_but_the_payment_seeds_own_and_files():
     # Given the document's paths
     paths = list(committed()["paths"])
     # When those without a trailing slash are picked out
     without = {path for path in paths if not path.endswith("/")}
-    # Then only the payment seed's path lacks it, as that seed writes it
-    assert without == set(PATHS_WITHOUT_TRAILING_SLASH) == {"/api/v1/bookings/{booking_id}/payment"}
+    # Then only the payment seed's path lacks it, as that seed writes it, and the reference
+    # page's files (file names)
+    assert without == set(PATHS_WITHOUT_TRAILING_SLASH)
+    assert without == {"/api/v1/bookings/{booking_id}/payment", "/api/v1/docs/{asset}"}
 
 
-def test_every_answer_but_the_webhooks_carries_a_rate_limit_header():
+def test_every_answer_but_the_webhooks_and_the_reference_pages_carries_a_rate_limit_header():
     # Given every response of every operation
     document = committed()
     # When their headers are looked at
@@ -115,9 +128,12 @@ def test_every_answer_but_the_webhooks_carries_a_rate_limit_header():
         for key, operation in operations(document).items()
         for status, response in responses_of(document, operation).items()
     }
-    # Then RateLimit is documented, and required, on all of them but the Stripe webhook's
+    # Then RateLimit is documented, and required, on all of them but the Stripe webhook's and
+    # the reference page's
     assert {key for key, has in with_rate_limit.items() if not has} == {
-        (WEBHOOK, status) for status in responses_of(document, operations(document)[WEBHOOK])
+        (key, status)
+        for key in (WEBHOOK, *DOCS)
+        for status in responses_of(document, operations(document)[key])
     }
     assert resolved(document, {"$ref": "#/components/headers/RateLimit"})["required"] is True
 
@@ -136,7 +152,7 @@ def test_429_and_503_answers_carry_retry_after():
     # Then each has a required Retry-After, and every rate-limited operation can answer 429
     assert busy
     assert all(header["required"] for header in retry_after)
-    limited = [key for key in operations(document) if key != WEBHOOK]
+    limited = [key for key in operations(document) if key != WEBHOOK and key not in DOCS]
     assert all("429" in operations(document)[key]["responses"] for key in limited)
 
 

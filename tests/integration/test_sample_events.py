@@ -88,6 +88,8 @@ from tests.integration.conftest import EVENT_FUNCTIONS, Call
         ("export_account", 200, "bookings"),
         # The sample is the demo venue's owner, its last owner: refused, nothing deleted.
         ("delete_account", 409, "detail"),
+        # The reference page's OpenAPI document (the page itself, HTML: test_api_docs.py).
+        ("get_api_docs_file", 200, "paths"),
     ],
 )
 @pytest.mark.usefixtures("payments_env")
