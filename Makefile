@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help setup run test test-dates lint format typecheck validate build checkov unit integration e2e fuzz openapi invoke bench lock clean
+.PHONY: help setup browser run test test-dates lint format typecheck validate build checkov unit integration e2e fuzz openapi invoke bench lock clean
 
 help:
 	@echo "make run        start the local stack with demo data (http://127.0.0.1:3000, PORT= to change)"
@@ -25,6 +25,8 @@ help:
 	@echo "make openapi    write openapi.json (OpenAPI 3.1) from the models and template.yaml's routes"
 	@echo "make fuzz       schemathesis over every operation against the local stack, at length"
 	@echo "                (FUZZ_EXAMPLES=<n> per operation, default $(FUZZ_EXAMPLES); make test runs a short round)"
+	@echo "make browser    Chromium for the browser tests: CHROMIUM=<executable>, else /usr/bin/chromium,"
+	@echo "                else Debian's chromium package (apt-get; make test runs it first)"
 	@echo "make lint | typecheck | validate | build | checkov | unit | integration | e2e | lock | clean"
 
 # A stamp's name carries its lock's checksum, so a changed lock makes a new stamp; a clone's
@@ -46,20 +48,25 @@ $(CHECKOV_STAMP):
 
 setup: $(STAMP)
 
+# The browser tests (tests/browser) drive a system Chromium through Playwright, which cannot
+# fetch a browser of its own everywhere. Nothing to do when one is there.
+browser:
+	@scripts/install-chromium.sh
+
 run: $(STAMP)
 	$(BIN)/python -m local.stack
 
 # Both cores: the tests run in worker processes (pytest-xdist), each with its own emulators.
 PYTEST_WORKERS ?= auto
 # The checks run side by side (they are independent, and mostly wait on one core each).
-test: $(STAMP) $(CHECKOV_STAMP)
+test: $(STAMP) $(CHECKOV_STAMP) browser
 	@$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck validate build checkov
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # The suite under instants that have broken date arithmetic before: a weekend night, the eve
 # of a clock change, the end of a month and year, the eve of a leap day (and now, as always).
 TEST_DATES ?= 2026-12-05T23:50:00+01:00 2027-03-26T22:30:00Z 2026-12-31T23:30:00Z 2028-02-28T12:00:00Z
-test-dates: $(STAMP)
+test-dates: $(STAMP) browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 	@for instant in $(TEST_DATES); do \
 	  echo "== TEST_NOW=$$instant"; \
@@ -123,4 +130,4 @@ lock: $(STAMP)
 	  --custom-compile-command "make lock" -o requirements/checkov.lock
 
 clean:
-	rm -rf $(VENV) .aws-sam .local .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .aws-sam .local .artifacts .pytest_cache .mypy_cache .ruff_cache .hypothesis

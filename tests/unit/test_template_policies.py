@@ -22,6 +22,9 @@ TABLES = ("BookingTable", "RateLimitTable", "IdempotencyTable")
 SCANNING: dict[str, str] = {}
 # What a public login may do: read the user, write its token's hash, count the request.
 LOGIN = "ObtainTokenFunction"
+# Functions behind the API that read no token and count no request: Stripe's webhook (signed
+# by Stripe) and the API reference page's (the same fixed files for everyone).
+UNCOUNTED = {"StripeWebhookFunction", "ApiDocsFunction"}
 # Secret variables the functions once had as plain values; now only their names are given.
 SECRET_VALUE_VARIABLES = {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "MAILGUN_API_KEY"}
 SECRET_ARN = re.compile(
@@ -217,7 +220,7 @@ def test_the_public_login_reads_users_and_writes_tokens_and_nothing_else():
     assert not actions & {"DeleteItem", "BatchWriteItem", "Scan"}
 
 
-def test_every_api_function_but_the_webhook_may_mark_a_token_used_and_only_a_token():
+def test_every_api_function_but_the_uncounted_may_mark_a_token_used_and_only_a_token():
     # Given the functions behind the API (each resolves the caller's token, if one is sent,
     # for its rate limit at least)
     for name, properties in functions().items():
@@ -225,8 +228,8 @@ def test_every_api_function_but_the_webhook_may_mark_a_token_used_and_only_a_tok
             continue
         marking = [statement for statement in statements(properties) if is_token_use(statement)]
         # Then each has the one statement that lets it update token items (keys "TOKEN..."),
-        # exactly as written; the webhook takes no token
-        expected = [] if name == "StripeWebhookFunction" else [TOKEN_USE]
+        # exactly as written; the webhook and the reference page take no token
+        expected = [] if name in UNCOUNTED else [TOKEN_USE]
         assert marking == expected, name
 
 
@@ -259,15 +262,25 @@ def test_read_only_endpoints_cannot_change_a_booking_a_venue_or_an_account():
     assert len(readers) >= 15
 
     # Then each only reads the booking table (but marks its caller's token used), and counts
-    # its request
+    # its request (the reference page's function: neither)
     for name, properties in readers.items():
         assert table_actions(properties, "BookingTable", token_use=False) <= {
             "GetItem",
             "Query",
             "BatchGetItem",
         }, name
-        assert table_actions(properties, "RateLimitTable") == {"UpdateItem"}, name
+        counting = set() if name in UNCOUNTED else {"UpdateItem"}
+        assert table_actions(properties, "RateLimitTable") == counting, name
         assert table_actions(properties, "IdempotencyTable") == set(), name
+
+
+def test_the_reference_page_may_touch_no_table_and_read_no_secret():
+    # Given the API reference page's function (fixed files from its own package)
+    docs = functions()["ApiDocsFunction"]
+    # Then its role gets no statement at all: no DynamoDB action, no secret
+    assert docs.get("Policies", []) == []
+    assert dynamodb_grants(docs) == set()
+    assert secret_parameters_read(docs) == set()
 
 
 def test_only_the_functions_that_take_an_idempotency_key_touch_its_table():
@@ -298,13 +311,14 @@ def test_only_the_functions_that_take_an_idempotency_key_touch_its_table():
         assert table_actions(properties, "IdempotencyTable") == expected, name
 
 
-def test_every_api_function_but_the_webhook_counts_its_requests_and_nothing_more():
+def test_every_api_function_but_the_uncounted_counts_its_requests_and_nothing_more():
     # Given the functions behind the API
     for name, properties in functions().items():
         if not routes_methods(properties):
             continue
-        # Then each may only update its caller's counter; the webhook is not rate limited
-        expected = set() if name == "StripeWebhookFunction" else {"UpdateItem"}
+        # Then each may only update its caller's counter; the webhook and the reference page
+        # are not rate limited
+        expected = set() if name in UNCOUNTED else {"UpdateItem"}
         assert table_actions(properties, "RateLimitTable") == expected, name
 
 
