@@ -73,7 +73,7 @@ def _complete(task: Task, now: datetime) -> None:
         tasks.complete(task, now)
     except ServiceBusy:
         # Done, but still claimed: once the claim runs out it is done again (the one window in
-        # which an email can go out twice, as the README says). The other tasks go on.
+        # which an email can go out twice, as docs/not-built-yet.md says). The other tasks go on.
         logger.error("Task done but not marked done", extra={"task_id": task.id, "kind": task.kind})
 
 

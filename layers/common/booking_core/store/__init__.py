@@ -1,1 +1,1 @@
-"""The only code that touches DynamoDB. One table; keys are documented in the README."""
+"""The only code that touches DynamoDB. One table; keys are documented in docs/data-model.md."""
