@@ -26,7 +26,7 @@ from booking_core.domain import User
 from booking_core.notifications import delivery, messages
 from booking_core.observability import count, logger
 from booking_core.settings import get_settings
-from booking_core.store import accounts, tasks
+from booking_core.store import accounts, table, tasks
 from booking_core.store import credentials as store
 from booking_core.store.credentials import OneTimeToken
 from booking_core.store.tasks import Task
@@ -65,6 +65,20 @@ def token_email_ops(purpose: str, user: User, now: datetime) -> list[dict[str, A
         store.new_token_op(token),
         tasks.new_task_op(_TOKEN_TASKS[purpose], "", now, token_id=token.id),
     ]
+
+
+def send_throttled(purpose: str, email: str, user: User | None, now: datetime) -> bool:
+    """Send `user` (when there is one to send to) a new one-time token for `purpose`, unless an
+    email of this purpose went to `email` in the last minute; False when it did. The mark is
+    written for any address, known or not, so that both answers cost the same."""
+    operations = [throttle_op(purpose, email, now)]
+    if user is not None:
+        operations += token_email_ops(purpose, user, now)
+    try:
+        table.transact(operations)
+    except table.TransactionCancelled:
+        return False
+    return True
 
 
 def sign_up_attempted_op(user: User, now: datetime) -> dict[str, Any]:

@@ -38,13 +38,10 @@ def request_reset(email: str, now: datetime) -> None:
     """A reset email for the active account with this address, if any, and if none went to it
     in the last minute; nothing otherwise. The caller is told the same either way."""
     user = account_store.find_user_by_email(email)
-    operations = [account_emails.throttle_op(account_emails.PASSWORD_RESET, email, now)]
-    if user is not None and user.is_active and user.role != "service":
-        operations += account_emails.token_email_ops(account_emails.PASSWORD_RESET, user, now)
-    try:
-        # The mark is written for any address, so both answers cost the same.
-        table.transact(operations)
-    except table.TransactionCancelled:
+    resettable = user is not None and user.is_active and user.role != "service"
+    if not account_emails.send_throttled(
+        account_emails.PASSWORD_RESET, email, user if resettable else None, now
+    ):
         logger.info("Reset email not sent: one went to this address less than a minute ago")
 
 

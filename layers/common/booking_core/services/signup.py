@@ -89,13 +89,9 @@ def resend_confirmation(email: str, now: datetime) -> None:
     most one a minute per address; the caller is told the same either way."""
     user = account_store.find_user_by_email(email)
     needs_one = user is not None and user.is_active and user.needs_email_confirmation
-    operations = [account_emails.throttle_op(account_emails.CONFIRM_EMAIL, email, now)]
-    if user is not None and needs_one:
-        operations += account_emails.token_email_ops(account_emails.CONFIRM_EMAIL, user, now)
-    try:
-        # The mark is written for any address, so both answers cost the same.
-        table.transact(operations)
-    except table.TransactionCancelled:
+    if not account_emails.send_throttled(
+        account_emails.CONFIRM_EMAIL, email, user if needs_one else None, now
+    ):
         logger.info("Confirmation email not sent: one went out less than a minute ago")
 
 
