@@ -22,6 +22,17 @@ onboarding as Stripe's hosted form would (and so does `emulator.finish_onboardin
 `POST /_config/accounts/{id}/onboard`): charges and payouts enabled, and a signed
 `account.updated` sent with the account's id as its `account`.
 
+A web page pays as it would with js.stripe.com and api.stripe.com: `GET /js.stripe.com/v3/`
+serves our stand-in for Stripe.js (local/stripe_js/v3.js: `Stripe(pk, {stripeAccount})`,
+`elements({clientSecret}).create('payment')` as a card form in the page, `confirmPayment`,
+`retrievePaymentIntent`). With the publishable key (`emulator.publishable_key`; a key no emulator
+of this process issued is Stripe's 401) the browser may only confirm a PaymentIntent
+(`payment_method_data` or `payment_method`, `return_url`) and retrieve it, each with the
+PaymentIntent's own client secret, in the account that `_stripe_account` names; any other call
+is Stripe's 401 for a publishable key. (localstripe's own publishable-key routes, tokens, sources
+and SetupIntents, are left to it.) A card that needs 3-D Secure gets localstripe's challenge, a
+dialog with "Complete authentication" and "Fail authentication".
+
 localstripe keeps its objects and webhook endpoints in module-level state, so the emulators of
 one process share them: `reset()` empties them for all.
 """
@@ -30,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import json
 import random
 import re
@@ -87,6 +99,7 @@ class StripeEmulator:
         _patch_localstripe()
         self.secret_key = "sk_test_local_" + secrets.token_hex(12)
         self.publishable_key = "pk_test_local_" + secrets.token_hex(12)
+        _publishable_keys.add(self.publishable_key)
         self._webhook_ids: set[str] = set()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -135,6 +148,7 @@ class StripeEmulator:
         if self._stopped:
             return
         self._stopped = True
+        _publishable_keys.discard(self.publishable_key)
         try:
             self._run(_unregister_webhooks(set(self._webhook_ids)))
             self._run(self._runner.cleanup())
@@ -182,6 +196,11 @@ def _application() -> web.Application:
             continue
         func = extra_apis.get((route.method, url))
         handler = route.handler if func is None else server.api_extra(_current(func), url)
+        if url == _STRIPE_JS_PATH:
+            handler = _stripe_js  # ours, in place of localstripe's
+        browser = _BROWSER_ROUTES.get((route.method, url))
+        if browser is not None:
+            handler = _for_the_browser(browser, handler)
         app.router.add_route(route.method, url, handler)
     return app
 
@@ -230,7 +249,12 @@ _request_account: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 @web.middleware
 async def _connect_account_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    token = _request_account.set(request.headers.get("Stripe-Account") or None)
+    account = request.headers.get("Stripe-Account") or None
+    if account is None and _PUBLISHABLE_KEY in request:
+        # Stripe.js names the connected account with the `_stripe_account` parameter.
+        named = (await _request_data(request)).get("_stripe_account")
+        account = named if isinstance(named, str) and named else None
+    token = _request_account.set(account)
     try:
         return await handler(request)
     finally:
@@ -259,7 +283,7 @@ async def _idempotency_middleware(request: web.Request, handler: Handler) -> web
     key = request.headers.get("Idempotency-Key")
     if request.method != "POST" or not key:
         return await _handled(request, handler)
-    scope = (request.headers.get("Stripe-Account") or None, key)
+    scope = (_request_account.get(), key)
     parameters = _parameters(await request.read(), request.content_type)
     saved = _idempotent_responses.get(scope)
     if saved is not None:
@@ -353,6 +377,7 @@ def _patch_localstripe() -> None:
         _tag_events_with_their_connected_account()
         _keep_each_object_within_its_account()
         _refund_at_most_what_is_left()
+        _confirm_with_the_payment_method_given()
         _refuse_what_a_payment_intents_status_forbids()
         _patched = True
 
@@ -842,6 +867,68 @@ def _refuse_what_a_payment_intents_status_forbids() -> None:
     resources.PaymentIntent._api_cancel = classmethod(_api_cancel)
 
 
+def _confirm_with_the_payment_method_given() -> None:
+    confirm = resources.PaymentIntent._api_confirm.__func__
+    update = resources.PaymentIntent._api_update.__func__
+
+    def _api_confirm(
+        cls: Any,
+        id: Any,
+        payment_method: Any = None,
+        payment_method_data: Any = None,
+        return_url: Any = None,
+        **data: Any,
+    ) -> Any:
+        intent = cls._api_retrieve(id)
+        if payment_method is not None and payment_method_data is not None:
+            raise _invalid_request(
+                400,
+                "You cannot provide both payment_method and payment_method_data.",
+                param="payment_method_data",
+            )
+        if return_url is not None:
+            _web_url(return_url, "return_url")  # a card payment never goes there
+        method = None
+        if payment_method_data is not None:
+            if not isinstance(payment_method_data, dict):
+                raise _invalid_request(400, "Invalid object", param="payment_method_data")
+            # Created by the requesting account: the PaymentIntent's own.
+            method = resources.PaymentMethod._api_create(**payment_method_data)
+        elif payment_method is not None:
+            method = _referenced(resources.PaymentMethod, payment_method, "payment_method")
+        if method is not None:
+            intent.payment_method = method.id
+            _begin_another_attempt(intent)
+        elif intent.status == "requires_payment_method":
+            raise _unexpected_state(
+                intent,
+                "You cannot confirm this PaymentIntent because it's missing a payment method."
+                " You can either update the PaymentIntent with a payment method and then"
+                " confirm it again, or confirm it again directly with a payment method.",
+            )
+        return confirm(cls, id, **data)
+
+    def _api_update(cls: Any, id: Any, **data: Any) -> Any:
+        intent = update(cls, id, **data)
+        if data.get("payment_method"):
+            _begin_another_attempt(intent)
+        return intent
+
+    # Stripe's confirm takes the payment method, as an id (`payment_method`) or as the card
+    # itself (`payment_method_data`, what Stripe.js sends), and a `return_url`; after a decline
+    # or a failed authentication, a new payment method is a new attempt on the same intent.
+    # https://docs.stripe.com/api/payment_intents/confirm
+    resources.PaymentIntent._api_confirm = classmethod(_api_confirm)
+    resources.PaymentIntent._api_update = classmethod(_api_update)
+
+
+def _begin_another_attempt(intent: Any) -> None:
+    intent.next_action = None
+    intent._authentication_failed = False
+    if intent.latest_charge is not None and intent.latest_charge.status == "failed":
+        intent.latest_charge = None
+
+
 # ---- Connect: accounts, account links and onboarding ----------------------------------------
 
 ACCOUNT_TYPES = ("custom", "express", "standard")
@@ -865,14 +952,6 @@ _ONBOARDING_REQUIREMENTS = (
 )
 # The hosted onboarding page's path: public, as Stripe's is (the link is the credential).
 _ONBOARDING_PAGE = "/connect/setup/"
-
-
-@web.middleware
-async def _auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith(_ONBOARDING_PAGE):
-        return await handler(request)
-    response: web.StreamResponse = await server.auth_middleware(request, handler)
-    return response
 
 
 def _missing(param: str) -> UserError:
@@ -1174,3 +1253,232 @@ def _asynchronous(serve: Callable[[web.Request], web.StreamResponse]) -> Handler
         return serve(request)
 
     return serve_asynchronously
+
+
+# ---- the browser: Stripe.js and publishable keys --------------------------------------------
+
+_STRIPE_JS_PATH = "/js.stripe.com/v3/"
+_STRIPE_JS_FILE = Path(__file__).parent / "stripe_js" / "v3.js"
+# The publishable keys of this process's emulators: Stripe knows the keys it issued.
+_publishable_keys: set[str] = set()
+# Set on a request that authenticates with a publishable key (on a route that takes one).
+_PUBLISHABLE_KEY = web.RequestKey("publishable_key", str)
+
+# What Stripe.js may send with a publishable key, and nothing else. Stripe's API reference
+# (https://docs.stripe.com/api/payment_intents/confirm and .../retrieve): the PaymentIntent is
+# confirmed, or retrieved "client-side using a publishable key when the client_secret is in
+# the query string", with its own client secret.
+_BROWSER_CONFIRM_PARAMETERS = frozenset(
+    {
+        "client_secret",
+        "payment_method_data",
+        "payment_method",
+        "return_url",
+        "expected_payment_method_type",
+        "use_stripe_sdk",
+        "key",
+        "_stripe_account",
+    }
+)
+_BROWSER_RETRIEVE_PARAMETERS = frozenset({"client_secret", "key", "_stripe_account"})
+# localstripe's 3-D Secure stand-in (not a Stripe route): our Stripe.js's challenge answers it.
+_BROWSER_AUTHENTICATE_PARAMETERS = frozenset({"client_secret", "success", "key", "_stripe_account"})
+# The PaymentIntent's attributes "retrievable with publishable key" in Stripe's API reference
+# (https://docs.stripe.com/api/payment_intents/object): what Stripe.js gets back.
+_PUBLISHABLE_PAYMENT_INTENT_FIELDS = frozenset(
+    {
+        "id",
+        "object",
+        "amount",
+        "automatic_payment_methods",
+        "canceled_at",
+        "cancellation_reason",
+        "capture_method",
+        "client_secret",
+        "confirmation_method",
+        "created",
+        "currency",
+        "description",
+        "last_payment_error",
+        "livemode",
+        "next_action",
+        "payment_method",
+        "payment_method_types",
+        "processing",
+        "receipt_email",
+        "setup_future_usage",
+        "shipping",
+        "status",
+    }
+)
+# Routes where localstripe itself takes any pk_ in the body (its own Stripe.js's: tokens,
+# sources, SetupIntents); left to it, for a key this process issued.
+_LOCALSTRIPE_PUBLISHABLE_ROUTES = (
+    re.compile(r"^/v1/tokens$"),
+    re.compile(r"^/v1/sources$"),
+    re.compile(r"^/v1/setup_intents/\w+/confirm$"),
+    re.compile(r"^/v1/setup_intents/\w+/cancel$"),
+)
+_BROWSER_PATHS = {
+    "POST": re.compile(r"^/v1/payment_intents/[^/]+/(confirm|_authenticate)$"),
+    "GET": re.compile(r"^/v1/payment_intents/[^/]+$"),
+}
+
+
+async def _stripe_js(request: web.Request) -> web.Response:
+    """Our stand-in for Stripe.js (its Payment Element and confirmPayment), in place of
+    localstripe's, whose confirmCardPayment ignores the card."""
+    return web.Response(
+        body=_STRIPE_JS_FILE.read_bytes(),
+        headers={
+            "Content-Type": "text/javascript; charset=utf-8",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def _request_data(request: web.Request) -> dict[str, Any]:
+    """The request's parameters: its form (or JSON) body, and its query string."""
+    data: dict[str, Any] = {}
+    if request.method == "POST":
+        body = await server.get_post_data(request, remove_auth=False)
+        if isinstance(body, dict):
+            data.update(body)
+    data.update(server.unflatten_data(request.query) or {})
+    return data
+
+
+def _publishable_key_in(request: web.Request, data: dict[str, Any]) -> str | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme == "Bearer" and value.startswith("pk_"):
+        return value
+    if request.headers.get("Authorization"):
+        return None  # another credential: localstripe judges it
+    key = data.get("key")
+    return key if isinstance(key, str) and key.startswith("pk_") else None
+
+
+def _masked(key: str) -> str:
+    # As Stripe shows a key it does not know: its prefix and last four characters.
+    prefix = key[: key.index("_", 3) + 1] if key.count("_") >= 2 else key[:3]
+    hidden = max(len(key) - len(prefix) - 4, 0)
+    return prefix + "*" * hidden + key[len(prefix) + hidden :]
+
+
+@web.middleware
+async def _auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith(_ONBOARDING_PAGE) or request.path == _STRIPE_JS_PATH:
+        return await handler(request)
+    key = _publishable_key_in(request, await _request_data(request))
+    if key is not None:
+        if key not in _publishable_keys:
+            raise _invalid_request(401, f"Invalid API Key provided: {_masked(key)}")
+        browser_path = _BROWSER_PATHS.get(request.method)
+        if browser_path is not None and browser_path.match(request.path):
+            request[_PUBLISHABLE_KEY] = key
+            return await handler(request)
+        if request.method != "POST" or not any(
+            pattern.match(request.path) for pattern in _LOCALSTRIPE_PUBLISHABLE_ROUTES
+        ):
+            raise _invalid_request(
+                401,
+                "This API call cannot be made with a publishable API key. Please use a secret"
+                " API key. You can find a list of your API keys at"
+                " https://dashboard.stripe.com/account/apikeys.",
+            )
+    # A secret key (localstripe takes any sk_), or localstripe's own publishable-key routes.
+    response: web.StreamResponse = await server.auth_middleware(request, handler)
+    return response
+
+
+def _for_the_browser(
+    serve_browser: Callable[[web.Request], Awaitable[web.Response]], handler: Handler
+) -> Handler:
+    """`handler` for a secret key; `serve_browser` for a publishable key."""
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        if _PUBLISHABLE_KEY in request:
+            return await serve_browser(request)
+        response = handler(request)
+        return await response if inspect.isawaitable(response) else response
+
+    return serve
+
+
+def _own_client_secret(intent_id: str, client_secret: Any) -> Any:
+    """The PaymentIntent of the requesting account that `client_secret` belongs to."""
+    intent = resources.PaymentIntent._api_retrieve(intent_id)
+    if client_secret in (None, ""):
+        raise _missing("client_secret")
+    given = client_secret.encode("utf-8") if isinstance(client_secret, str) else b""
+    if not secrets.compare_digest(given, intent.client_secret.encode("utf-8")):
+        # Stripe's answer (stripe.js and the mobile SDKs show it as is).
+        raise _invalid_request(
+            400,
+            "The client_secret provided does not match the client_secret associated with the"
+            " PaymentIntent.",
+            code="payment_intent_invalid_parameter",
+            param="client_secret",
+        )
+    return intent
+
+
+def _publishable_view(exported: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value
+        for name, value in exported.items()
+        if name in _PUBLISHABLE_PAYMENT_INTENT_FIELDS
+    }
+
+
+def _seen_by_the_browser(error: UserError) -> UserError:
+    details = error.body["error"]
+    if isinstance(details.get("payment_intent"), dict):
+        details["payment_intent"] = _publishable_view(details["payment_intent"])
+    return error
+
+
+async def _browser_confirm(request: web.Request) -> web.Response:
+    data = await _request_data(request)
+    _unknown_parameters(data, _BROWSER_CONFIRM_PARAMETERS)
+    intent_id = request.match_info["id"]
+    _own_client_secret(intent_id, data.get("client_secret"))
+    given = {
+        name: data[name]
+        for name in ("payment_method", "payment_method_data", "return_url")
+        if name in data
+    }
+    try:
+        confirmed = resources.PaymentIntent._api_confirm(intent_id, **given)
+    except UserError as error:
+        raise _seen_by_the_browser(error) from None
+    return server.json_response(_publishable_view(confirmed._export()))
+
+
+async def _browser_retrieve(request: web.Request) -> web.Response:
+    data = await _request_data(request)
+    _unknown_parameters(data, _BROWSER_RETRIEVE_PARAMETERS)
+    intent = _own_client_secret(request.match_info["id"], data.get("client_secret"))
+    return server.json_response(_publishable_view(intent._export()))
+
+
+async def _browser_authenticate(request: web.Request) -> web.Response:
+    data = await _request_data(request)
+    _unknown_parameters(data, _BROWSER_AUTHENTICATE_PARAMETERS)
+    intent_id = request.match_info["id"]
+    _own_client_secret(intent_id, data.get("client_secret"))
+    try:
+        authenticated = resources.PaymentIntent._api_authenticate(
+            intent_id, client_secret=data["client_secret"], success=data.get("success", False)
+        )
+    except UserError as error:
+        raise _seen_by_the_browser(error) from None
+    return server.json_response(_publishable_view(authenticated._export()))
+
+
+_BROWSER_ROUTES: dict[tuple[str, str], Callable[[web.Request], Awaitable[web.Response]]] = {
+    ("POST", "/v1/payment_intents/{id}/confirm"): _browser_confirm,
+    ("GET", "/v1/payment_intents/{id}"): _browser_retrieve,
+    ("POST", "/v1/payment_intents/{id}/_authenticate"): _browser_authenticate,
+}
