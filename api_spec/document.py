@@ -32,7 +32,7 @@ SECURITY_SCHEME = "TokenAuth"
 # API Gateway (and so the template) ignores the trailing slash: both forms work.
 # The reference page's files are files: no slash after their names either.
 PATHS_WITHOUT_TRAILING_SLASH = frozenset(
-    {"/api/v1/bookings/{booking_id}/payment", "/api/v1/docs/{asset}"}
+    {"/api/v1/bookings/{booking_id}/payment", "/api/v1/docs/{asset}", "/app/{asset}"}
 )
 # Without RateLimit: Stripe's webhook is not rate limited.
 UNLIMITED = frozenset({Access.STRIPE})
@@ -163,7 +163,9 @@ class _Schemas(GenerateJsonSchema):
 
 def documented_path(route_path: str) -> str:
     """The path as the document shows it: the template's, with the contract's trailing slash."""
-    return route_path if route_path in PATHS_WITHOUT_TRAILING_SLASH else route_path + "/"
+    if route_path == "/" or route_path in PATHS_WITHOUT_TRAILING_SLASH:
+        return route_path
+    return route_path + "/"
 
 
 def build_document(routes: Iterable[Route] | None = None) -> dict[str, Any]:

@@ -860,6 +860,37 @@ OPERATIONS: tuple[Operation, ...] = (
         rate_limited=False,
     ),
     Operation(
+        "GET",
+        "/",
+        "getBookingPage",
+        "The booking page",
+        "docs",
+        Access.ANYONE,
+        (Success(200, "The page, an HTML document.", media_type="text/html"),),
+        description=(
+            "For a venue's customers and staff, in a browser: sign in, a day's free slots, "
+            "book, pay with Stripe.js, my bookings, and the staff's day view. Its files are "
+            "served from `/app/<file>`; Stripe.js comes from js.stripe.com (the local stack: "
+            "its emulator's stand-in). Behind a stage prefix without the trailing slash it "
+            "redirects (301) to the slash."
+        ),
+        rate_limited=False,
+    ),
+    Operation(
+        "GET",
+        "/app/{asset}",
+        "getBookingPageFile",
+        "A file of the booking page",
+        "docs",
+        Access.ANYONE,
+        (
+            Success(200, "The page's style sheet.", media_type="text/css"),
+            Success(200, "The page's JavaScript modules.", media_type="text/javascript"),
+        ),
+        description="Only the page's own files; any other name is a 404. Kept five minutes.",
+        rate_limited=False,
+    ),
+    Operation(
         "POST",
         "/api/v1/client/users/register",
         "registerClientUser",
@@ -1210,6 +1241,23 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         query=schemas.Page,
         paginated=True,
+    ),
+    Operation(
+        "GET",
+        "/api/v1/me",
+        "getAccount",
+        "Who is logged in, and the venues they work at",
+        "account",
+        Access.OWN_TOKEN,
+        (Success(200, "The caller's account and roles.", me_models.CurrentAccount),),
+        description=(
+            "A person's (or an admin's) own token; a partner app's token: 403, with or without "
+            "a user header. The account (never its password), whether its email is confirmed, "
+            "whether it is platform staff, and its role at each venue by venue id (inactive "
+            "venues too): a page shows the operator's views to those with a role. Read from "
+            "the staff index, which may lag a role change by a moment; the operator routes "
+            "decide on the role as it is. `Cache-Control: no-store`."
+        ),
     ),
     Operation(
         "DELETE",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.utils
 import json
 import secrets
 import socketserver
@@ -565,6 +566,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # LocalApi.handle logs each request with the function that served it
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header tells the stack's clock, which may have been moved (/_local/clock):
+        # the booking page counts a hold down from it, as it would from API Gateway's.
+        moment = local_clock.now().timestamp() if timestamp is None else timestamp
+        return email.utils.formatdate(moment, usegmt=True)
 
 
 class ApiServer(ThreadingHTTPServer):

@@ -153,6 +153,8 @@ def local_services_environment(summary: Mapping[str, Any]) -> dict[str, str]:
         "STRIPE_API_BASE": str(stripe["url"]),
         "STRIPE_SECRET_KEY": str(stripe["secret_key"]),
         "STRIPE_PUBLISHABLE_KEY": str(stripe["publishable_key"]),
+        # The booking page loads the emulator's Stripe.js stand-in instead of js.stripe.com.
+        "STRIPE_JS_URL": f"{stripe['url']}/js.stripe.com/v3/",
         "STRIPE_WEBHOOK_SECRET": str(stripe["webhook_secret"]),
         "MAIL_CAPTURE_DIR": str(summary["mail_capture_dir"]),
     }
@@ -269,6 +271,7 @@ def curl_example(base_url: str, demo: Mapping[str, Any]) -> str:
 def print_summary(summary: Mapping[str, Any], demo_file: Path, out: TextIO) -> None:
     dynamodb = summary["dynamodb_endpoint_url"]
     print(f"Local booking API: {summary['base_url']}", file=out)
+    print(f"Booking page:      {summary['base_url']}/", file=out)
     print(f"API reference:     {summary['base_url']}/api/v1/docs/", file=out)
     print(f"DynamoDB:          {dynamodb} (table {summary.get('table_name')})", file=out)
     users = summary.get("users") or []

@@ -25,22 +25,24 @@ from pathlib import Path
 
 from booking_core.errors import NotFound
 from booking_core.http.api import Request, Response, endpoint
+from booking_core.http.pages import (
+    CSS,
+    HTML,
+    JAVASCRIPT,
+    JSON,
+    PAGE_CACHE,
+    VERSIONED_CACHE,
+    file_response,
+    with_trailing_slash,
+)
 
 HERE = Path(__file__).resolve().parent
-PAGE_CACHE = "public, max-age=300"
-# Swagger UI's files: their URLs on the page carry the version (`?v=5.31.0`).
-VERSIONED_CACHE = "public, max-age=31536000, immutable"
-HTML = "text/html; charset=utf-8"
-CSS = "text/css; charset=utf-8"
-JAVASCRIPT = "text/javascript; charset=utf-8"
-JSON = "application/json"
 # Scripts, styles, the document and Swagger UI's calls: this API only. Swagger UI's CSS has
 # data: images; React sets style attributes, which 'unsafe-inline' allows.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 
 @dataclass(frozen=True)
@@ -102,39 +104,13 @@ def page() -> str:
 def api_docs(request: Request) -> Response:
     asset = request.path_parameters.get("asset")
     if asset is None:
-        return docs_page(request)
+        return with_trailing_slash(request) or file_response(
+            page(), HTML, content_security_policy=CONTENT_SECURITY_POLICY
+        )
     if asset not in ASSETS:
         raise NotFound
     cache_control = VERSIONED_CACHE if ASSETS[asset].vendor else PAGE_CACHE
-    return Response(
-        status=200,
-        body=asset_text(asset),
-        content_type=ASSETS[asset].content_type,
-        headers={"Cache-Control": cache_control, **SECURITY_HEADERS},
-    )
-
-
-def docs_page(request: Request) -> Response:
-    if not request.path.endswith("/"):
-        # The page's relative URLs need the trailing slash: /api/v1/docs -> /api/v1/docs/ (a
-        # relative Location, so that a stage prefix is kept).
-        last_segment = request.path.rstrip("/").rpartition("/")[2]
-        return Response(
-            status=301,
-            body="",
-            content_type=HTML,
-            headers={"Location": f"{last_segment}/", "Cache-Control": PAGE_CACHE},
-        )
-    return Response(
-        status=200,
-        body=page(),
-        content_type=HTML,
-        headers={
-            "Cache-Control": PAGE_CACHE,
-            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-            **SECURITY_HEADERS,
-        },
-    )
+    return file_response(asset_text(asset), ASSETS[asset].content_type, cache_control=cache_control)
 
 
 handler = endpoint(api_docs, rate_limited=False)

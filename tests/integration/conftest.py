@@ -89,9 +89,12 @@ EVENT_FUNCTIONS = {
     "remove_venue_staff": "RemoveVenueStaffFunction",
     "start_stripe_onboarding": "StartStripeOnboardingFunction",
     "export_account": "ExportAccountFunction",
+    "get_account": "GetAccountFunction",
     "delete_account": "DeleteAccountFunction",
     "get_api_docs_page": "ApiDocsFunction",
     "get_api_docs_file": "ApiDocsFunction",
+    "get_booking_page": "BookingPageFunction",
+    "get_booking_page_file": "BookingPageFunction",
 }
 
 KEEP = object()

@@ -859,6 +859,8 @@ MATRIX: list[Row] = [
         Access.OWN_ACCOUNT,
         marker=lambda scene, attack: scene.user_booking,  # the demo user's own booking
     ),
+    # A person's own account and the venues they work at; no one else is named.
+    Row("GET", "/api/v1/me", "get_account", Access.PERSON),
     # The control deletes the demo user's account (the next test has it back).
     Row(
         "DELETE",
@@ -880,6 +882,15 @@ MATRIX: list[Row] = [
         "GET",
         "/api/v1/docs/{asset}",
         "get_api_docs_file",
+        Access.ANYONE,
+        overrides=_bad_tokens_ignored(200),
+    ),
+    # ---- the booking page and its files: public, no token is read ----
+    Row("GET", "/", "get_booking_page", Access.ANYONE, overrides=_bad_tokens_ignored(200)),
+    Row(
+        "GET",
+        "/app/{asset}",
+        "get_booking_page_file",
         Access.ANYONE,
         overrides=_bad_tokens_ignored(200),
     ),

@@ -77,6 +77,7 @@ def test_the_stack_prints_the_url_the_logins_and_the_curl_example(stack: StackPr
 
     # Then the developer sees where to go and how to log in
     assert f"Local booking API: {stack.base_url}" in output
+    assert f"Booking page:      {stack.base_url}/" in output
     assert f"API reference:     {stack.base_url}/api/v1/docs/" in output
     assert stack.demo["users"][0]["email"] in output
     assert stack.demo["users"][0]["password"] in output

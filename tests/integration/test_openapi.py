@@ -17,8 +17,13 @@ from local.template import load_template
 
 METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "trace"}
 WEBHOOK = ("POST", "/webhooks/stripe/")
-# Not rate limited either: the API reference page and its files.
-DOCS = {("GET", "/api/v1/docs/"), ("GET", "/api/v1/docs/{asset}")}
+# Not rate limited either: the API reference page, the booking page and their files.
+DOCS = {
+    ("GET", "/api/v1/docs/"),
+    ("GET", "/api/v1/docs/{asset}"),
+    ("GET", "/"),
+    ("GET", "/app/{asset}"),
+}
 # The operations that honour Idempotency-Key, as the issue lists them.
 IDEMPOTENT = {
     ("POST", "/api/v1/bookings/"),
@@ -102,7 +107,7 @@ def test_the_document_has_exactly_the_template_routes():
     # Given the routes of template.yaml (API Gateway's paths, without trailing slashes)
     routes = [(route.method, route.path) for route in load_template().routes]
     # When the document's operations are listed with their paths as API Gateway sees them
-    documented = [(method, path.rstrip("/")) for method, path in operations(committed())]
+    documented = [(method, path.rstrip("/") or "/") for method, path in operations(committed())]
     # Then each route is documented once, and nothing else is
     assert sorted(documented) == sorted(routes)
     assert len(set(documented)) == len(documented)
@@ -116,7 +121,11 @@ def test_paths_have_the_contracts_trailing_slash_but_the_payment_seeds_own_and_f
     # Then only the payment seed's path lacks it, as that seed writes it, and the reference
     # page's files (file names)
     assert without == set(PATHS_WITHOUT_TRAILING_SLASH)
-    assert without == {"/api/v1/bookings/{booking_id}/payment", "/api/v1/docs/{asset}"}
+    assert without == {
+        "/api/v1/bookings/{booking_id}/payment",
+        "/api/v1/docs/{asset}",
+        "/app/{asset}",
+    }
 
 
 def test_every_answer_but_the_webhooks_and_the_reference_pages_carries_a_rate_limit_header():

@@ -86,6 +86,8 @@ from tests.integration.conftest import EVENT_FUNCTIONS, Call
         # first keeps taking payments through the platform's account for the other samples).
         ("start_stripe_onboarding", 201, "url"),
         ("export_account", 200, "bookings"),
+        # The sample is the demo venue's owner: their account and that venue.
+        ("get_account", 200, "staff"),
         # The sample is the demo venue's owner, its last owner: refused, nothing deleted.
         ("delete_account", 409, "detail"),
         # The reference page's OpenAPI document (the page itself, HTML: test_api_docs.py).

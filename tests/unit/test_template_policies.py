@@ -24,7 +24,7 @@ SCANNING: dict[str, str] = {}
 LOGIN = "ObtainTokenFunction"
 # Functions behind the API that read no token and count no request: Stripe's webhook (signed
 # by Stripe) and the API reference page's (the same fixed files for everyone).
-UNCOUNTED = {"StripeWebhookFunction", "ApiDocsFunction"}
+UNCOUNTED = {"StripeWebhookFunction", "ApiDocsFunction", "BookingPageFunction"}
 # Secret variables the functions once had as plain values; now only their names are given.
 SECRET_VALUE_VARIABLES = {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "MAILGUN_API_KEY"}
 SECRET_ARN = re.compile(
@@ -274,13 +274,14 @@ def test_read_only_endpoints_cannot_change_a_booking_a_venue_or_an_account():
         assert table_actions(properties, "IdempotencyTable") == set(), name
 
 
-def test_the_reference_page_may_touch_no_table_and_read_no_secret():
-    # Given the API reference page's function (fixed files from its own package)
-    docs = functions()["ApiDocsFunction"]
+@pytest.mark.parametrize("name", ["ApiDocsFunction", "BookingPageFunction"])
+def test_the_pages_may_touch_no_table_and_read_no_secret(name: str):
+    # Given a page's function (the API reference, the booking page: fixed files of its own)
+    page = functions()[name]
     # Then its role gets no statement at all: no DynamoDB action, no secret
-    assert docs.get("Policies", []) == []
-    assert dynamodb_grants(docs) == set()
-    assert secret_parameters_read(docs) == set()
+    assert page.get("Policies", []) == []
+    assert dynamodb_grants(page) == set()
+    assert secret_parameters_read(page) == set()
 
 
 def test_only_the_functions_that_take_an_idempotency_key_touch_its_table():

@@ -268,6 +268,9 @@ class Principal:
     acts_for_user: bool = False  # a client request that named its user
     token_id: str | None = None  # the token that made the request (None: one stored without)
     token_hash: str | None = None  # that token's SHA-256 (logging out revokes by it)
+    # The account the token belongs to, as authentication read it (for a client's token, its
+    # service account, never the user it acts for); kept out of repr (its password hash).
+    token_user: User | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_client(self) -> bool:

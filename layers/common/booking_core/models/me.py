@@ -18,6 +18,7 @@ from booking_core.money import from_minor_units
 
 if TYPE_CHECKING:
     from booking_core.domain import Booking
+    from booking_core.services import current_account
     from booking_core.services.privacy import AccountDeletion, AccountExport
     from booking_core.store.payments import Payment
 
@@ -122,6 +123,29 @@ def deletion_view(deletion: AccountDeletion) -> dict[str, Any]:
         "kept_bookings": deletion.kept,
         "staff_venues_left": deletion.staff_venues_left,
         "anonymisation_complete": deletion.complete,
+    }
+
+
+def current_account_view(current: current_account.CurrentAccount) -> dict[str, Any]:
+    """Who is logged in, and the venues they work at (`GET /me/`)."""
+    user = current.user
+    return {
+        "id": user.id,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email_confirmed": not user.needs_email_confirmation,
+        "is_admin": current.is_admin,
+        "staff": [
+            {
+                "venue_id": role.venue.id,
+                "venue_name": role.venue.name,
+                "venue_timezone": role.venue.timezone,
+                "venue_is_active": role.venue.is_active,
+                "role": str(role.membership.role),
+            }
+            for role in current.staff
+        ],
     }
 
 
@@ -233,6 +257,33 @@ class AccountExportDocument(_Answer):
     staff_invitations: list[ExportedInvitation]
     partner_apps: list[ExportedPartnerApp]
     bookings: ExportedBookingPage
+
+
+class OperatedVenue(_Answer):
+    """A venue where the person has a role: the operator API's routes under
+    `/venues/{venue_id}/` are theirs as the role allows."""
+
+    venue_id: int
+    venue_name: str
+    venue_timezone: str = Field(examples=["Europe/Berlin"])
+    venue_is_active: bool = Field(
+        description="The venue's own `is_active`: its staff keep their role while it is false."
+    )
+    role: VenueRole
+
+
+class CurrentAccount(_Answer):
+    """Who is logged in, and the venues they work at."""
+
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    email_confirmed: bool = Field(
+        description="False until the person confirms the address: they may browse, not book."
+    )
+    is_admin: bool = Field(description="Platform staff: the operator API at every venue.")
+    staff: list[OperatedVenue] = Field(description="By venue id; empty for a customer.")
 
 
 class CancelledBookingShown(_Answer):

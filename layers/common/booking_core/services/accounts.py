@@ -135,6 +135,7 @@ def principal_for_token(token: str) -> Principal:
         client=client,
         token_id=record.token_id,
         token_hash=record.token_hash,
+        token_user=user,
     )
 
 

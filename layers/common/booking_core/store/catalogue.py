@@ -218,6 +218,26 @@ def get_venue(venue_id: int, *, consistent: bool = False) -> Venue | None:
     return _venue_from_item(item) if item else None
 
 
+def get_venues(venue_ids: Iterable[int]) -> dict[int, Venue]:
+    """The venues of `venue_ids` that exist, by id, in one BatchGetItem per 100."""
+    ids = sorted(set(venue_ids))
+    name = table.table_name()
+    found: dict[int, Venue] = {}
+    for first in range(0, len(ids), 100):  # BatchGetItem takes 100 keys at most
+        keys = [
+            table.to_dynamo(dict(zip(("pk", "sk"), venue_key(i), strict=True)))
+            for i in ids[first : first + 100]
+        ]
+        while keys:
+            response = table.client().batch_get_item(RequestItems={name: {"Keys": keys}})
+            for raw in response["Responses"].get(name, []):
+                venue = _venue_from_item(table.from_dynamo(raw))
+                found[venue.id] = venue
+            left_over = response.get("UnprocessedKeys", {}).get(name)
+            keys = list(left_over["Keys"]) if left_over else []
+    return found
+
+
 def list_venues() -> list[Venue]:
     return [_venue_from_item(item) for item in table.query(pk="VENUES", index="gsi1")]
 

@@ -54,6 +54,13 @@ def venues_of(user_id: str) -> list[int]:
     return [int(item["venue_id"]) for item in table.query(pk=f"STAFF#{user_id}", index="gsi1")]
 
 
+def memberships_of(user_id: str) -> list[Membership]:
+    """The person's roles, by venue id, in one query of the index (which may lag a change made
+    a moment ago: what decides access is `role_at`)."""
+    items = table.query(pk=f"STAFF#{user_id}", index="gsi1")
+    return [_membership(item) for item in items if item.get("entity") == "staff"]
+
+
 def members(venue_id: int) -> list[Membership]:
     items = table.query(pk=f"VENUE#{venue_id}", sk_prefix="STAFF#", consistent=True)
     return [_membership(item) for item in items]
