@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help setup browser run test test-dates lint format typecheck validate build checkov unit integration e2e fuzz openapi invoke bench lock clean
+.PHONY: help setup browser screenshots run test test-dates lint format typecheck validate build checkov unit integration e2e fuzz openapi invoke bench lock clean
 
 help:
 	@echo "make run        start the local stack with demo data (http://127.0.0.1:3000, PORT= to change)"
@@ -27,6 +27,8 @@ help:
 	@echo "                (FUZZ_EXAMPLES=<n> per operation, default $(FUZZ_EXAMPLES); make test runs a short round)"
 	@echo "make browser    Chromium for the browser tests: CHROMIUM=<executable>, else /usr/bin/chromium,"
 	@echo "                else Debian's chromium package (apt-get; make test runs it first)"
+	@echo "make screenshots  the README's pictures of the booking page and the day view, taken by the"
+	@echo "                browser tests (docs/images/)"
 	@echo "make lint | typecheck | validate | build | checkov | unit | integration | e2e | lock | clean"
 
 # A stamp's name carries its lock's checksum, so a changed lock makes a new stamp; a clone's
@@ -52,6 +54,13 @@ setup: $(STAMP)
 # fetch a browser of its own everywhere. Nothing to do when one is there.
 browser:
 	@scripts/install-chromium.sh
+
+# The README's screenshots: the browser tests that show the grid's states and the day view
+# take them as artifacts; these are copied next to the docs.
+screenshots: $(STAMP) browser
+	$(BIN)/python -m pytest -n 0 -q tests/browser/test_booking_page.py -k "grid_shows or day_view"
+	cp .artifacts/browser/test_the_grid_shows_free_peak_booked_yours_and_closed_slots_each_differently/01-grid-states.png docs/images/booking-page.png
+	cp .artifacts/browser/test_staff_see_the_days_bookings_across_courts_on_the_day_view/01-day-view.png docs/images/day-view.png
 
 run: $(STAMP)
 	$(BIN)/python -m local.stack

@@ -15,16 +15,20 @@ export class ApiError extends Error {
   }
 }
 
-// The sentence a person should read: the problem's detail (the seed's sentence), and the
-// field messages when the request had invalid fields.
+// The sentence a person should read: the field messages when the request had invalid fields
+// (the problem's `errors`; its `detail` prefixes them with field names), else the problem's
+// detail (the seed's sentence).
 export function problemSentence(status, body) {
   if (body && typeof body === "object") {
     const fields = Array.isArray(body.errors)
-      ? body.errors.map((error) => error.detail).filter((detail) => detail && detail !== body.detail)
+      ? [...new Set(body.errors.map((error) => error && error.detail).filter(Boolean))]
       : [];
+    if (fields.length) {
+      return fields.join(" ");
+    }
     const detail = body.detail || body.error || body.title;
     if (detail) {
-      return fields.length ? `${detail} ${fields.join(" ")}` : detail;
+      return String(detail);
     }
   }
   return `The API answered ${status}.`;

@@ -1,6 +1,7 @@
 // The booking page: sign in, then three views (book a court, my bookings, and for a venue's
 // staff the day view). Each view is a module; this one switches between them.
 
+import * as accountForms from "./account.js";
 import { call, setToken, token } from "./api.js";
 import * as booking from "./booking.js";
 import * as dayView from "./day-view.js";
@@ -52,8 +53,26 @@ async function signIn(value) {
   byId("who").hidden = false;
   byId("views").hidden = false;
   byId("login").hidden = true;
-  byId("day-view-tab").hidden = !account.staff.length;
+  showConfirmation();
+  // Staff see their venues; an admin (the operator API at every venue) sees them all.
+  byId("day-view-tab").hidden = !(account.staff.length || account.is_admin);
   await show("book");
+}
+
+// The confirmation form: on the sign-in page, and for a signed-in person whose address is not
+// confirmed yet (they may look around, not book).
+function showConfirmation() {
+  byId("confirm").hidden = Boolean(account && account.email_confirmed);
+  if (account) {
+    byId("confirm-resend-email").value = account.email;
+  }
+}
+
+async function afterConfirmation() {
+  if (account) {
+    account = await call("me/");
+    showConfirmation();
+  }
 }
 
 async function signOut() {
@@ -71,6 +90,7 @@ async function signOut() {
     byId(name).hidden = true;
   }
   byId("login").hidden = false;
+  showConfirmation();
   clearMessages();
 }
 
@@ -101,6 +121,7 @@ function start() {
   for (const tab of document.querySelectorAll("#views button")) {
     tab.addEventListener("click", () => show(tab.dataset.view));
   }
+  accountForms.start({ onConfirmed: afterConfirmation });
   booking.start();
   myBookings.start();
   dayView.start();

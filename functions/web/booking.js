@@ -2,7 +2,7 @@
 // price; the booking and its hold's countdown; paying with Stripe.js; "paid" once the
 // webhook has arrived.
 
-import { call, serverNow } from "./api.js";
+import { all, call, serverNow } from "./api.js";
 import {
   coveredSlots,
   daySlots,
@@ -71,8 +71,7 @@ export function start() {
 
 export async function enter() {
   if (!state.venues.length) {
-    const answer = await call("venues/", { query: { is_active: "true", page_size: 100 } });
-    state.venues = answer.results;
+    state.venues = await all("venues/", { is_active: "true" });
     byId("venue").replaceChildren(
       ...state.venues.map((item, index) => option(item.id, `${item.name} (${item.city})`, index === 0)),
     );
@@ -104,10 +103,7 @@ async function chooseVenue() {
   if (!chosen) {
     return;
   }
-  const answer = await call("resources/", {
-    query: { venue: chosen.id, is_active: "true", is_bookable: "true", page_size: 100 },
-  });
-  state.courts = answer.results;
+  state.courts = await all("resources/", { venue: chosen.id, is_active: "true", is_bookable: "true" });
   byId("court").replaceChildren(
     ...state.courts.map((item, index) => option(item.id, `${item.name} (${item.activity_name})`, index === 0)),
   );
@@ -330,7 +326,14 @@ async function confirmPayment() {
     redirect: "if_required",
   });
   if (error) {
-    throw new Error(error.message || "The payment did not go through.");
+    if (error.type === "card_error" || error.type === "validation_error") {
+      // The card's problem: Stripe's sentence, and the same form takes another card.
+      throw new Error(error.message || "The payment did not go through.");
+    }
+    // Anything else means the payment itself changed meanwhile (the hold ran out and it was
+    // cancelled, another tab paid it): what the API says about the booking now.
+    await explainRefusedPayment(error);
+    return;
   }
   if (paymentIntent && paymentIntent.status === "processing") {
     showNotice("Your payment is processing. The booking turns paid when your bank confirms it.");
@@ -341,17 +344,59 @@ async function confirmPayment() {
   await waitUntilPaid(state.booking.id);
 }
 
+async function explainRefusedPayment(error) {
+  const intentStatus = error.payment_intent && error.payment_intent.status;
+  if (intentStatus === "succeeded" || intentStatus === "processing") {
+    // Paid already (another tab, a retry): the booking turns paid when the webhook lands.
+    showNotice("This booking's payment was already made. Waiting for the confirmation...");
+    byId("payment-form").hidden = true;
+    await waitUntilPaid(state.booking.id);
+    return;
+  }
+  const booking = await call(`bookings/${state.booking.id}/`);
+  state.booking = booking;
+  showStatus(booking);
+  if (booking.status === "paid") {
+    showNotice(`Paid: ${booking.reference_code}. Your confirmation email is on its way.`);
+    return;
+  }
+  // Ask the API for a payment again: its refusal is the sentence to show (the hold ran out,
+  // the booking was cancelled); if it can still be paid, the form starts afresh.
+  await startPayment();
+  showNotice(`${error.message || "The payment could not go ahead."} Enter the card again.`);
+}
+
 async function waitUntilPaid(bookingId) {
   const until = Date.now() + PAID_WAIT_MS;
   for (;;) {
     const booking = await call(`bookings/${bookingId}/`);
-    if (booking.status !== "pending" || Date.now() > until) {
+    // A hold that ran out just before the payment: the webhook revives the booking if its
+    // time is still free, so "cancelled" for that reason is not the last word yet.
+    const undecided =
+      booking.status === "pending" ||
+      (booking.status === "cancelled" && booking.cancellation_reason === "expired");
+    if (!undecided || Date.now() > until) {
       state.booking = booking;
       showStatus(booking);
       if (booking.status === "paid") {
         showNotice(`Paid: ${booking.reference_code}. Your confirmation email is on its way.`);
       } else if (booking.status === "pending") {
         showNotice("The payment is not confirmed yet. My bookings shows the booking once it is.");
+      } else if (booking.cancellation_reason === "expired") {
+        showNotice(
+          "The hold had run out when the payment arrived. If the time was still free the " +
+            "booking turns paid; if not, the payment is refunded and an email says so. My " +
+            "bookings shows which.",
+        );
+      } else {
+        // Cancelled (or its hold ran out and the time was taken) while the payment ran: the
+        // API refunds a payment its booking no longer needs, and emails the payer.
+        showError(
+          new Error(
+            `This booking is ${booking.status}, so it was not paid: your payment is refunded ` +
+              "automatically, and an email will confirm the refund.",
+          ),
+        );
       }
       await loadDay().catch(showError);
       return;

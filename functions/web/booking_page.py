@@ -31,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 REAL_STRIPE_JS = "https://js.stripe.com/v3/"
 # The only names served under /app/; anything else is a 404.
 ASSETS = {
+    "account.js": JAVASCRIPT,
     "app.css": CSS,
     "app.js": JAVASCRIPT,
     "api.js": JAVASCRIPT,
@@ -55,11 +56,14 @@ def content_security_policy(stripe_js: str) -> str:
         scripts = "https://js.stripe.com https://*.js.stripe.com"
         frames = "https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com"
         connect = "https://api.stripe.com"
+        # Stripe.js sets style attributes on the frames it inserts into the page; scripts stay
+        # strict ('self' and Stripe only).
+        styles = "'self' 'unsafe-inline'"
     else:
-        scripts, frames, connect = origin, "'none'", origin
+        scripts, frames, connect, styles = origin, "'none'", origin, "'self'"
     return (
         f"default-src 'self'; script-src 'self' {scripts}; connect-src 'self' {connect}; "
-        f"frame-src {frames}; img-src 'self' data:; style-src 'self'; object-src 'none'; "
+        f"frame-src {frames}; img-src 'self' data:; style-src {styles}; object-src 'none'; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 

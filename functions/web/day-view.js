@@ -31,9 +31,23 @@ export function start() {
   byId("day-choose").addEventListener("submit", (event) => event.preventDefault());
 }
 
+// The venues whose day the account may see: where it is staff, or every venue for an admin.
+async function venuesOf(account) {
+  if (!account.is_admin) {
+    return account.staff;
+  }
+  const venues = await all("venues/", {});
+  return venues.map((venue) => ({
+    venue_id: venue.id,
+    venue_name: venue.name,
+    venue_timezone: venue.timezone,
+    role: "admin",
+  }));
+}
+
 export async function enter(account) {
   const known = staffVenues.map((venue) => venue.venue_id).join();
-  staffVenues = account.staff;
+  staffVenues = await venuesOf(account);
   if (known !== staffVenues.map((venue) => venue.venue_id).join() || !byId("day-date").value) {
     byId("day-venue").replaceChildren(
       ...staffVenues.map((venue, index) => option(venue.venue_id, `${venue.venue_name} (${venue.role})`, index === 0)),
@@ -54,16 +68,26 @@ async function load() {
     all("resources/", { venue: venue.venue_id, is_active: "true" }),
     all(`venues/${venue.venue_id}/bookings/`, { start_date: day, end_date: day }),
   ]);
-  const days = await Promise.all(
-    courts.map((court) =>
-      call(`resources/${court.id}/availability/`, { query: { start_date: day, end_date: day } }),
-    ),
+  const days = await inBatches(courts, (court) =>
+    call(`resources/${court.id}/availability/`, { query: { start_date: day, end_date: day } }),
   );
   if (asked !== requests) {
     return; // another venue or day was chosen meanwhile
   }
   const live = bookings.filter((booking) => ON_THE_BOARD.has(booking.status));
   render(venue, day, courts, days, live);
+}
+
+// `ask` for every item, at most BATCH at a time (a venue may have many courts); answers in
+// the items' order.
+const BATCH = 6;
+
+async function inBatches(items, ask) {
+  const answers = [];
+  for (let first = 0; first < items.length; first += BATCH) {
+    answers.push(...(await Promise.all(items.slice(first, first + BATCH).map(ask))));
+  }
+  return answers;
 }
 
 function render(venue, day, courts, days, bookings) {
@@ -85,12 +109,7 @@ function render(venue, day, courts, days, bookings) {
   byId("day-view-caption").textContent =
     `${venue.venue_name}, ${longDay(day)}: ${count} booking${count === 1 ? "" : "s"}. ` +
     `Times are the venue's (${venue.venue_timezone}).`;
-  const head = element(
-    "tr",
-    {},
-    element("th", { scope: "col" }, "Court"),
-    ...columns.map((at) => element("th", { scope: "col" }, venueTime(new Date(at), venue.venue_timezone))),
-  );
+  const head = element("tr", {}, element("th", { scope: "col" }, "Court"), ...hourHeadings(columns, venue.venue_timezone));
   const rows = courts.map((court, index) =>
     courtRow(court, days[index], day, columns, interval, bookings, venue.venue_timezone),
   );
@@ -99,6 +118,24 @@ function render(venue, day, courts, days, bookings) {
     element("thead", {}, head),
     element("tbody", {}, ...rows),
   );
+}
+
+// One heading per hour over that hour's columns (a heading per column would not fit a day).
+function hourHeadings(columns, timeZone) {
+  const headings = [];
+  for (let index = 0; index < columns.length; ) {
+    const label = venueTime(new Date(columns[index]), timeZone);
+    let span = 1;
+    while (
+      index + span < columns.length &&
+      venueTime(new Date(columns[index + span]), timeZone).slice(0, 2) === label.slice(0, 2)
+    ) {
+      span += 1;
+    }
+    headings.push(element("th", { scope: "colgroup", colspan: String(span) }, label));
+    index += span;
+  }
+  return headings;
 }
 
 function courtRow(court, availability, day, columns, interval, bookings, timeZone) {

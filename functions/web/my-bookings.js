@@ -2,7 +2,7 @@
 // still allow (the refund is what the venue's terms give, made by the API).
 
 import { call } from "./api.js";
-import { longDay, wallTime } from "./slots.js";
+import { cents, longDay, money, wallTime } from "./slots.js";
 import { clearMessages, element, guarded, showNotice } from "./ui.js";
 
 let handlers = { onPay: () => undefined };
@@ -13,6 +13,7 @@ function byId(id) {
 
 export function start() {
   byId("upcoming-only").addEventListener("change", () => guarded(null, () => load()));
+  byId("more-bookings").addEventListener("click", () => guarded(byId("more-bookings"), () => load(true)));
 }
 
 export async function enter(given) {
@@ -20,12 +21,24 @@ export async function enter(given) {
   await load();
 }
 
-async function load() {
+const PAGE_SIZE = 20;
+let shownPages = 0;
+
+// The first page again (`more`: the next one too, added below the rows shown).
+async function load(more = false) {
+  const page = more ? shownPages + 1 : 1;
   const answer = await call("bookings/", {
-    query: { upcoming: byId("upcoming-only").checked ? "true" : undefined, page_size: 50 },
+    query: { upcoming: byId("upcoming-only").checked ? "true" : undefined, page, page_size: PAGE_SIZE },
   });
-  byId("my-bookings").replaceChildren(...answer.results.map(row));
-  byId("my-bookings-empty").hidden = answer.results.length > 0;
+  shownPages = page;
+  const rows = answer.results.map(row);
+  if (more) {
+    byId("my-bookings").append(...rows);
+  } else {
+    byId("my-bookings").replaceChildren(...rows);
+  }
+  byId("my-bookings-empty").hidden = byId("my-bookings").children.length > 0;
+  byId("more-bookings").hidden = !answer.next;
 }
 
 function when(booking) {
@@ -93,9 +106,12 @@ function askToCancel(booking, cell) {
   );
 }
 
+// What the cancellation did: the refund it made now (a refund made before, e.g. a partial one
+// from the venue, is not counted as this one's).
 function cancelledText(before, cancelled) {
-  if (cancelled.refunded_amount && cancelled.refunded_amount !== "0.00") {
-    return `Cancelled ${cancelled.reference_code}: ${cancelled.refunded_amount} ${cancelled.currency} refunded.`;
+  const now = cents(cancelled.refunded_amount || "0") - cents(before.refunded_amount || "0");
+  if (now > 0) {
+    return `Cancelled ${cancelled.reference_code}: ${money(now, cancelled.currency)} refunded.`;
   }
   if (before.status === "paid") {
     return `Cancelled ${cancelled.reference_code}. The venue's terms give no refund this close to the start.`;

@@ -10,11 +10,12 @@ this computer's date), so that the tests of one worker (one stack) never meet.
 from __future__ import annotations
 
 import json
+import re
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -141,17 +142,19 @@ def emails_about(stack: StackProcess, reference: str) -> list[dict[str, Any]]:
 # ---- the page -----------------------------------------------------------------------------
 
 
-def sign_in_with_password(page: Page, email: str, password: str) -> None:
-    page.goto("/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+def sign_in_with_password(page: Page, email: str, password: str, *, go: bool = True) -> None:
+    if go:
+        page.goto("/")
+    login = page.locator("#password-login")
+    login.get_by_label("Email").fill(email)
+    login.get_by_label("Password").fill(password)
+    login.get_by_role("button", name="Sign in").click()
     expect(page.locator("#who-name")).to_contain_text(email)
 
 
 def sign_in_with_token(page: Page, token: str) -> None:
     page.goto("/")
-    page.get_by_label("Token").fill(token)
+    page.get_by_label("Token", exact=True).fill(token)
     page.get_by_role("button", name="Use this token").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
@@ -275,11 +278,18 @@ def test_a_declined_card_shows_stripes_sentence_and_another_card_then_pays(
     assert script_errors(page_events, allowed=(DECLINE_RESPONSE,)) == []
 
 
-@pytest.fixture
-def own_stack(tmp_path: Path) -> Iterator[StackProcess]:
-    """A stack of this test's own, for a test that moves the stack's clock."""
-    with running_stack(tmp_path / "stack") as stack:
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+    """A stack of this module's tests that move its clock (forward only), apart from the
+    worker's stack that the other tests share."""
+    with running_stack(tmp_path_factory.mktemp("clock-stack")) as stack:
         yield stack
+
+
+def hold_minutes(stack: StackProcess) -> int:
+    status, availability = http(stack, "GET", "/api/v1/resources/1/availability/")
+    assert status == 200, availability
+    return int(availability["hold_minutes"])
 
 
 def test_a_hold_that_lapses_shows_the_apis_sentence_when_paying(
@@ -287,16 +297,14 @@ def test_a_hold_that_lapses_shows_the_apis_sentence_when_paying(
 ) -> None:
     # Given a booking just made on the page, in a stack whose clock the test may move
     page.goto(f"{own_stack.base_url}/")
-    page.get_by_label("Token").fill(own_stack.demo["users"][0]["token"])
+    page.get_by_label("Token", exact=True).fill(own_stack.demo["users"][0]["token"])
     page.get_by_role("button", name="Use this token").click()
     open_day(page, "Court 1", booking_day(own_stack, 3))
     book_on_page(page, "09:00")
     expect(page.locator("#countdown")).to_contain_text("Held for you")
-    status, availability = http(own_stack, "GET", "/api/v1/resources/1/availability/")
-    assert status == 200, availability
-    hold_minutes = availability["hold_minutes"]
     # When the stack's clock moves past the hold
-    status, _ = http(own_stack, "POST", "/_local/clock", {"advance": f"PT{hold_minutes + 1}M"})
+    advance = f"PT{hold_minutes(own_stack) + 1}M"
+    status, _ = http(own_stack, "POST", "/_local/clock", {"advance": advance})
     assert status == 200
     # And they press Pay
     page.get_by_role("button", name="Pay", exact=True).click()
@@ -307,6 +315,109 @@ def test_a_hold_that_lapses_shows_the_apis_sentence_when_paying(
     )
     expect(page.locator("#payment-form")).to_be_hidden()
     snap(page, "hold-lapsed")
+
+
+def test_a_hold_that_lapses_while_the_card_form_is_open_shows_the_apis_sentence(
+    page: Page, own_stack: StackProcess, snap: Snap
+) -> None:
+    # Given a booking whose card form is open (its PaymentIntent made)
+    page.goto(f"{own_stack.base_url}/")
+    page.get_by_label("Token", exact=True).fill(own_stack.demo["users"][0]["token"])
+    page.get_by_role("button", name="Use this token").click()
+    open_day(page, "Court 2", booking_day(own_stack, 4))
+    book_on_page(page, "11:00")
+    page.get_by_role("button", name="Pay", exact=True).click()
+    enter_card(page, CARD_SUCCEEDS)
+    # When the hold runs out (the sweep cancels the booking and its PaymentIntent) and they
+    # press Pay now
+    advance = f"PT{hold_minutes(own_stack) + 1}M"
+    status, _ = http(own_stack, "POST", "/_local/clock", {"advance": advance})
+    assert status == 200
+    wait_until_swept(own_stack, page.locator("#hold-reference").inner_text())
+    page.locator("#confirm-payment").click()
+    # Then the page shows the API's sentence, not Stripe's, and nothing was paid
+    expect(page.locator("#message")).to_contain_text("can no longer be paid; book the time again.")
+    expect(page.locator("#hold-status")).not_to_have_text("paid")
+    snap(page, "lapsed-with-the-form-open")
+
+
+def wait_until_swept(stack: StackProcess, reference: str) -> None:
+    """Until the schedule's sweep has cancelled the lapsed hold (it follows the moved clock
+    within a few seconds)."""
+    token = stack.demo["users"][0]["token"]
+    deadline = time.monotonic() + EMAIL_WAIT_S
+    while True:
+        status, bookings = http(stack, "GET", "/api/v1/bookings/", token=token)
+        assert status == 200
+        booking = next(b for b in bookings["results"] if b["reference_code"] == reference)
+        if booking["status"] == "cancelled":
+            return
+        assert time.monotonic() < deadline, booking
+        time.sleep(0.5)
+
+
+def test_a_payment_made_in_another_tab_shows_paid_not_stripes_refusal(
+    page: Page, browser_stack: StackProcess, snap: Snap
+) -> None:
+    # Given the card form open on a booking
+    token = browser_stack.demo["users"][0]["token"]
+    sign_in_with_token(page, token)
+    open_day(page, "Court 1", booking_day(browser_stack, 11))
+    book_on_page(page, "19:00")
+    page.get_by_role("button", name="Pay", exact=True).click()
+    enter_card(page, CARD_SUCCEEDS)
+    reference = page.locator("#hold-reference").inner_text()
+    # When another tab pays the same PaymentIntent (as Stripe.js would, with the publishable
+    # key and the client secret the API gives again for the open booking)
+    status, bookings = http(browser_stack, "GET", "/api/v1/bookings/?upcoming=true", token=token)
+    assert status == 200
+    booking_id = next(b["id"] for b in bookings["results"] if b["reference_code"] == reference)
+    status, intent = http(
+        browser_stack, "POST", f"/api/v1/bookings/{booking_id}/create-payment-intent/", token=token
+    )
+    assert status == 200, intent
+    confirm_in_another_tab(browser_stack, intent)
+    # And this tab presses Pay now
+    page.locator("#confirm-payment").click()
+    # Then it shows the booking paid, once
+    expect(page.locator("#hold-status")).to_have_text("paid", timeout=30_000)
+    expect(page.locator("#notice")).to_contain_text(f"Paid: {reference}")
+    expect(page.locator("#message")).to_be_hidden()
+    snap(page, "paid-in-another-tab")
+
+
+def confirm_in_another_tab(stack: StackProcess, intent: dict[str, Any]) -> None:
+    """What Stripe.js sends to confirm a PaymentIntent with the card that succeeds."""
+    payment_intent = intent["payment_intent_id"]
+    form = urllib.parse.urlencode(
+        {
+            "key": intent["publishable_key"],
+            "client_secret": intent["client_secret"],
+            "payment_method_data[type]": "card",
+            "payment_method_data[card][number]": CARD_SUCCEEDS.replace(" ", ""),
+            "payment_method_data[card][exp_month]": "12",
+            "payment_method_data[card][exp_year]": "2040",
+            "payment_method_data[card][cvc]": "123",
+        }
+    ).encode("ascii")
+    request = urllib.request.Request(  # noqa: S310 - the emulator's http URL
+        f"{stack.demo['stripe']['url']}/v1/payment_intents/{payment_intent}/confirm",
+        data=form,
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+        assert json.loads(answer.read())["status"] == "succeeded"
+
+
+def test_an_admin_gets_the_day_view_of_every_venue(page: Page, browser_stack: StackProcess) -> None:
+    # Given the platform's admin, staff of no venue
+    # When they sign in
+    sign_in_with_token(page, browser_stack.demo["admin"]["token"])
+    page.get_by_role("button", name="Day view").click()
+    # Then the day view offers every venue
+    venues = page.locator("#day-venue option")
+    expect(venues).to_have_count(len(browser_stack.demo["venues"]))
+    expect(venues.first).to_contain_text("(admin)")
 
 
 def test_a_slot_taken_meanwhile_shows_the_apis_sentence(
@@ -406,12 +517,25 @@ def test_my_bookings_cancels_a_paid_booking_with_the_refund_the_terms_give(
 def test_staff_see_the_days_bookings_across_courts_on_the_day_view(
     page: Page, browser_stack: StackProcess, snap: Snap
 ) -> None:
-    # Given on one weekday: a paid hour and a half on Court 1, and a pending hour on Court 2
+    # Given on one weekday: a paid hour and a half on Court 1, a pending hour on Court 2, and
+    # Court 3 closed until 09:00
     day = booking_day(browser_stack, 8)
     demo = browser_stack.demo
     paid = book_over_http(browser_stack, demo["users"][0]["token"], 1, day, "10:00", 90)
     pay_over_http(browser_stack, demo["users"][0]["token"], paid)
     pending = book_over_http(browser_stack, demo["users"][1]["token"], 2, day, "18:00")
+    status, closure = http(
+        browser_stack,
+        "POST",
+        "/api/v1/resources/3/closures/",
+        {
+            "start_datetime": at(day, "07:00"),
+            "end_datetime": at(day, "09:00"),
+            "reason": "Resurfacing",
+        },
+        demo["owner"]["token"],
+    )
+    assert status == 201, closure
     # When the venue's owner signs in and opens the day view on that day
     sign_in_with_token(page, demo["owner"]["token"])
     page.get_by_role("button", name="Day view").click()
@@ -430,6 +554,9 @@ def test_staff_see_the_days_bookings_across_courts_on_the_day_view(
     expect(pending_cell).to_contain_text("pending")
     expect(board.locator('tr[data-court="1"]')).to_contain_text(paid["reference_code"])
     expect(board.locator('tr[data-court="2"]')).to_contain_text(pending["reference_code"])
+    # And Court 3's closed morning is marked closed, interval by interval
+    expect(board.locator('tr[data-court="3"] td.closed')).to_have_count(4)
+    expect(board.locator('tr[data-court="1"] td.closed')).to_have_count(0)
     expect(page.locator("#day-view-caption")).to_contain_text("Times are the venue's")
 
 
@@ -463,3 +590,91 @@ def test_a_booking_can_be_made_with_the_keyboard_alone(
     page.keyboard.press("Enter")
     # Then the booking is held
     expect(page.locator("#hold-status")).to_have_text("pending")
+
+
+# ---- accounts -----------------------------------------------------------------------------
+
+
+def link_in_email(stack: StackProcess, to: str, subject: str, fragment: str) -> str:
+    """The booking page's link (with `#<fragment>=<token>`) in the newest email to `to` with
+    `subject`, once it has arrived."""
+    deadline = time.monotonic() + EMAIL_WAIT_S
+    while True:
+        status, outbox = http(stack, "GET", "/_local/outbox")
+        assert status == 200
+        found = [e for e in outbox["results"] if to in e["to"] and e["subject"] == subject]
+        if found:
+            match = re.search(rf"(\S+/#{fragment}=\S+)", found[-1]["text"])
+            assert match, found[-1]["text"]
+            return match.group(1)
+        assert time.monotonic() < deadline, f"no email {subject!r} to {to}"
+        time.sleep(0.5)
+
+
+def test_a_new_person_signs_up_confirms_from_the_emails_link_and_books(
+    page: Page, page_events: PageEvents, browser_stack: StackProcess, snap: Snap
+) -> None:
+    # Given an address no account has (one per stack: the test's own name and the clock)
+    email = f"new.player.{stack_now(browser_stack).timestamp():.0f}@example.com"
+    password = "a long enough password 7"
+    page.goto("/")
+    # When they create an account on the page
+    sign_up = page.locator("#sign-up")
+    sign_up.get_by_label("First name").fill("Nina")
+    sign_up.get_by_label("Last name").fill("New")
+    sign_up.get_by_label("Email").fill(email)
+    sign_up.get_by_label("Password").fill(password)
+    sign_up.get_by_role("button", name="Create the account").click()
+    # Then the API's sentence says an email is on its way
+    expect(page.locator("#notice")).to_contain_text("We have sent an email to this address")
+    snap(page, "signed-up")
+    # When they sign in before confirming
+    sign_in_with_password(page, email, password, go=False)
+    # Then they are asked to confirm, and booking says why it cannot be done yet
+    expect(page.locator("#confirm")).to_be_visible()
+    open_day(page, "Court 1", booking_day(browser_stack, 10))
+    slot(page, "08:00").click()
+    page.get_by_role("button", name="Book", exact=True).click()
+    expect(page.locator("#message")).to_contain_text("confirm")
+    snap(page, "not-confirmed")
+    # When they open the link in the confirmation email and press Confirm
+    link = link_in_email(browser_stack, email, "Confirm your email address", "confirm-email")
+    page.goto(link)
+    # Then the token is in the form, no longer in the address bar
+    expect(page.get_by_label("Confirmation token")).not_to_have_value("")
+    assert "#" not in page.url
+    page.get_by_role("button", name="Confirm", exact=True).click()
+    expect(page.locator("#confirm")).to_be_hidden()
+    expect(page.locator("#notice")).to_contain_text("confirmed")
+    # And they can book
+    open_day(page, "Court 1", booking_day(browser_stack, 10))
+    book_on_page(page, "08:00")
+    expect(page.locator("#hold-status")).to_have_text("pending")
+    snap(page, "booked-after-confirming")
+    assert script_errors(page_events, allowed=("status of 403",)) == []
+
+
+def test_a_forgotten_password_is_reset_from_the_emails_link(
+    page: Page, browser_stack: StackProcess, snap: Snap
+) -> None:
+    # Given an account (made over the API; its address confirmed or not does not matter here)
+    email = f"forgetful.{stack_now(browser_stack).timestamp():.0f}@example.com"
+    status, _ = http(
+        browser_stack,
+        "POST",
+        "/api/v1/auth/register/",
+        {"email": email, "password": "the old password 1", "first_name": "F", "last_name": "G"},
+    )
+    assert status == 202
+    # When they ask for a reset on the page and follow the email's link
+    page.goto("/")
+    page.locator("#reset-request").get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Email me a reset token").click()
+    expect(page.locator("#notice")).to_contain_text("reset the password")
+    page.goto(link_in_email(browser_stack, email, "Reset your password", "reset-password"))
+    page.get_by_label("New password", exact=True).fill("the new password 2")
+    page.get_by_role("button", name="Set the password").click()
+    expect(page.locator("#notice")).to_be_visible()
+    snap(page, "password-set")
+    # Then the new password signs them in
+    sign_in_with_password(page, email, "the new password 2", go=False)

@@ -61,7 +61,7 @@ def test_the_page_is_html_that_loads_stripe_js_from_stripe_when_deployed(
     assert policy["frame-src"] == (
         "https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com"
     )
-    assert policy["style-src"] == "'self'"
+    assert policy["style-src"] == "'self' 'unsafe-inline'"  # Stripe.js styles its frames
     assert policy["frame-ancestors"] == "'none'"
 
 
@@ -79,6 +79,7 @@ def test_locally_the_page_loads_the_emulators_stand_in_and_may_call_only_it(
     assert policy["script-src"] == "'self' http://127.0.0.1:41234"
     assert policy["connect-src"] == "'self' http://127.0.0.1:41234"
     assert policy["frame-src"] == "'none'"
+    assert policy["style-src"] == "'self'"
 
 
 def test_every_file_the_page_and_its_modules_load_is_served_with_its_type(get: Get):

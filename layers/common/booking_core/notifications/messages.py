@@ -258,12 +258,17 @@ def staff_invitation(venue: Venue, email: str, role: str, expires_at: datetime) 
 
 
 def email_confirmation(user: User, token: str, expires_at: datetime, api_base: str) -> Email:
-    """To a person who has just signed up: the token that confirms their address, and the
-    call that uses it (there is no web page yet)."""
+    """To a person who has just signed up: the token that confirms their address, the booking
+    page that takes it (when the API knows its public address), and the call that uses it."""
     blocks: list[_Block] = [
         _greeting(user),
         "Thank you for signing up. To confirm that this address is yours, send this token:",
         _Details((("Token", token), ("Valid until", _utc(expires_at)))),
+        *_page_link(
+            "Or open the booking page with it, and press Confirm:",
+            api_base,
+            f"confirm-email={token}",
+        ),
         f'POST {api_base}/api/v1/auth/confirm-email/ with the JSON body {{"token": "{token}"}}',
         "Until the address is confirmed you can sign in and look around, but not book. "
         "The token works once. A new one: POST "
@@ -304,6 +309,7 @@ def password_reset(user: User, token: str, expires_at: datetime, api_base: str) 
         "Someone (hopefully you) asked to reset the password of your account. To choose a "
         "new password, send this token with it:",
         _Details((("Token", token), ("Valid until", _utc(expires_at)))),
+        *_page_link("Or choose it on the booking page:", api_base, f"reset-password={token}"),
         f"POST {api_base}/api/v1/auth/password-reset/confirm/ with the JSON body "
         f'{{"token": "{token}", "new_password": "..."}}',
         "The token works once. Setting the new password signs you out everywhere.",
@@ -315,6 +321,14 @@ def password_reset(user: User, token: str, expires_at: datetime, api_base: str) 
         text=_text(blocks),
         html=_html(blocks),
     )
+
+
+def _page_link(sentence: str, api_base: str, fragment: str) -> list[_Block]:
+    """The booking page with the token in the URL's fragment, which browsers never send to a
+    server (so no log holds it); none when the API does not know its public address."""
+    if not api_base:
+        return []
+    return [f"{sentence} {api_base}/#{fragment}"]
 
 
 def _utc(moment: datetime) -> str:
