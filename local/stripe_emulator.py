@@ -16,6 +16,15 @@ As Stripe does, an object belongs to the account whose request created it (the p
 connected account named by `Stripe-Account`): from any other account it does not exist. Refunds
 never exceed what is left on the charge, and a PaymentIntent refuses what its status forbids.
 
+As Stripe does, a PaymentIntent takes only a PaymentMethod of a type it allows
+(`payment_intent_incompatible_payment_method`; without a list, the types its currency allows),
+none attached to another Customer than its own, and none without a Customer that another
+PaymentIntent has already tried to charge, even if declined (it "may not be used again"). A
+card whose expiry is behind the clock is a `card_error` (`invalid_expiry_year`,
+`invalid_expiry_month`) when its PaymentMethod is created. `GET /v1/charges?payment_intent=`
+lists that PaymentIntent's charges. A request without a key, or with a key the emulator cannot
+use (the Authorization scheme `Bearer` or `Basic` in any case), is Stripe's 401, never a 500.
+
 Connect accounts (`POST /v1/accounts`, `GET /v1/accounts/{id}`) start unable to take charges;
 an Account Link (`POST /v1/account_links`) leads to a local onboarding page, which finishes
 onboarding as Stripe's hosted form would (and so does `emulator.finish_onboarding(account_id)`,
@@ -29,8 +38,9 @@ serves our stand-in for Stripe.js (local/stripe_js/v3.js: `Stripe(pk, {stripeAcc
 of this process issued is Stripe's 401) the browser may only confirm a PaymentIntent
 (`payment_method_data` or `payment_method`, `return_url`) and retrieve it, each with the
 PaymentIntent's own client secret, in the account that `_stripe_account` names; any other call
-is Stripe's 401 for a publishable key. (localstripe's own publishable-key routes, tokens, sources
-and SetupIntents, are left to it.) A card that needs 3-D Secure gets localstripe's challenge, a
+is Stripe's 401 for a publishable key, except creating tokens and sources (left to localstripe)
+and confirming a SetupIntent with its own client secret; canceling one takes the secret key.
+A card that needs 3-D Secure gets localstripe's challenge, a
 dialog with "Complete authentication" and "Fail authentication".
 
 localstripe keeps its objects and webhook endpoints in module-level state, so the emulators of
@@ -40,6 +50,7 @@ one process share them: `reset()` empties them for all.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextvars
 import inspect
 import json
@@ -379,6 +390,9 @@ def _patch_localstripe() -> None:
         _refund_at_most_what_is_left()
         _confirm_with_the_payment_method_given()
         _refuse_what_a_payment_intents_status_forbids()
+        _refuse_expired_cards()
+        _use_a_payment_method_only_where_stripe_allows()
+        _list_the_charges_of_a_payment_intent()
         _patched = True
 
 
@@ -449,7 +463,11 @@ def _accept_payment_intent_parameters() -> None:
             )
         if description is not None and type(description) is not str:
             raise UserError(400, "Invalid string", {"param": "description"})
-        types = allowed_payment_method_types or payment_method_types or ["card"]
+        types = (
+            allowed_payment_method_types
+            or payment_method_types
+            or _dynamic_payment_method_types(data.get("currency"))
+        )
         if type(types) is not list:
             raise UserError(400, "Invalid array", {"param": "allowed_payment_method_types"})
         automatic = automatic_payment_methods
@@ -471,6 +489,18 @@ def _accept_payment_intent_parameters() -> None:
     resources.PaymentIntent.__init__ = __init__
     # Confirming a bank debit carries the customer's mandate.
     resources.PaymentIntent._api_confirm = classmethod(_api_confirm)
+
+
+def _dynamic_payment_method_types(currency: Any) -> list[str]:
+    """The types of a PaymentIntent created without a list: Stripe's dynamic payment methods
+    (the default since API version 2023-08-16), here every type the emulator has that the
+    currency allows (SEPA Direct Debit takes euros, Bacs Direct Debit pounds)."""
+    types = ["card"]
+    if currency == "eur":
+        types.append("sepa_debit")
+    if currency == "gbp":
+        types.append("bacs_debit")
+    return types
 
 
 def _refer_to_the_latest_charge_by_id() -> None:
@@ -844,7 +874,11 @@ def _refuse_what_a_payment_intents_status_forbids() -> None:
                     param=field,
                 )
         if data.get("payment_method"):
-            _referenced(resources.PaymentMethod, data["payment_method"], "payment_method")
+            method = _referenced(resources.PaymentMethod, data["payment_method"], "payment_method")
+            customer = data.get("customer", intent.customer)
+            _refuse_an_unusable_payment_method(
+                method, intent.payment_method_types, customer, intent.id, intent
+            )
         return update(cls, id, **data)
 
     def _api_cancel(cls: Any, id: Any, **data: Any) -> Any:
@@ -892,10 +926,14 @@ def _confirm_with_the_payment_method_given() -> None:
         if payment_method_data is not None:
             if not isinstance(payment_method_data, dict):
                 raise _invalid_request(400, "Invalid object", param="payment_method_data")
+            _refuse_an_incompatible_type(payment_method_data.get("type"), intent)
             # Created by the requesting account: the PaymentIntent's own.
             method = resources.PaymentMethod._api_create(**payment_method_data)
         elif payment_method is not None:
             method = _referenced(resources.PaymentMethod, payment_method, "payment_method")
+            _refuse_an_unusable_payment_method(
+                method, intent.payment_method_types, intent.customer, intent.id, intent
+            )
         if method is not None:
             intent.payment_method = method.id
             _begin_another_attempt(intent)
@@ -927,6 +965,171 @@ def _begin_another_attempt(intent: Any) -> None:
     intent._authentication_failed = False
     if intent.latest_charge is not None and intent.latest_charge.status == "failed":
         intent.latest_charge = None
+
+
+# ---- which PaymentMethod may pay which PaymentIntent ----------------------------------------
+
+
+def _refuse_an_incompatible_type(method_type: Any, intent: Any) -> None:
+    """`intent`: the PaymentIntent (or a _NewIntent, for one being created)."""
+    types = list(getattr(intent, "payment_method_types", None) or ["card"])
+    if method_type in types:
+        return
+    # Stripe's answer, as quoted in github.com/Automattic/woocommerce-payments/pull/7026 and
+    # github.com/stripe/stripe-terminal-react-native/issues/745.
+    raise _invalid_request(
+        400,
+        f"The PaymentMethod provided ({method_type}) is not allowed for this PaymentIntent."
+        " Please attach a PaymentMethod of one of the following types: "
+        + ", ".join(types)
+        + ". Alternatively, update the allowed payment_method_types for this PaymentIntent to"
+        f' include "{method_type}".',
+        code="payment_intent_incompatible_payment_method",
+        **({"payment_intent": exported} if (exported := intent._export()) else {}),
+    )
+
+
+class _NewIntent:
+    """What a PaymentIntent being created will be, for the checks below."""
+
+    def __init__(self, types: list[str]) -> None:
+        self.payment_method_types = types
+
+    def _export(self) -> None:
+        return None
+
+
+def _refuse_an_unusable_payment_method(
+    method: Any, types: Any, customer: Any, intent_id: str | None, intent: Any = None
+) -> None:
+    """Stripe's refusals of a PaymentMethod given by id to a PaymentIntent."""
+    attached_to = getattr(method, "customer", None)
+    if attached_to is not None and customer != attached_to:
+        if customer is None:
+            # No sentence of Stripe's for this case was found; modelled on the next one.
+            message = (
+                f"The provided PaymentMethod ({method.id}) is attached to a Customer, but this"
+                " PaymentIntent has no Customer. To use a PaymentMethod attached to a Customer,"
+                " you must provide that Customer's ID."
+            )
+        else:
+            # Stripe's answer, as quoted in github.com/flutter-stripe/flutter_stripe/issues/379
+            # and github.com/getlago/lago-api/pull/3826.
+            message = (
+                f"The customer does not have a payment method with the ID {method.id}. The"
+                " payment method must be attached to the customer."
+            )
+        raise _invalid_request(400, message, param="payment_method")
+    used_with = getattr(method, "_used_with", None)
+    if attached_to is None and used_with is not None and used_with != intent_id:
+        # Stripe's answer, as quoted in github.com/liberapay/liberapay.com/issues/2686 and
+        # github.com/kurozumi/stripe-eccube-plugin/issues/21.
+        raise _invalid_request(
+            400,
+            "The provided PaymentMethod was previously used with a PaymentIntent without"
+            " Customer attachment, shared with a connected account without Customer"
+            " attachment, or was detached from a Customer. It may not be used again. To use a"
+            " PaymentMethod multiple times, you must attach it to a Customer first.",
+            param="payment_method",
+        )
+    _refuse_an_incompatible_type(
+        getattr(method, "type", None), intent if intent is not None else _NewIntent(types)
+    )
+
+
+def _use_a_payment_method_only_where_stripe_allows() -> None:
+    create = resources.PaymentIntent.__init__
+    confirm = resources.PaymentIntent._confirm
+
+    def __init__(self: Any, **data: Any) -> None:
+        types = (
+            data.get("allowed_payment_method_types")
+            or data.get("payment_method_types")
+            or _dynamic_payment_method_types(data.get("currency"))
+        )
+        given = data.get("payment_method")
+        if type(given) is str and type(types) is list:
+            method = _referenced(resources.PaymentMethod, given, "payment_method")
+            _refuse_an_unusable_payment_method(method, types, data.get("customer"), None)
+        create(self, **data)
+
+    def _confirm(self: Any, on_failure_now: Any) -> None:
+        method = resources.PaymentMethod._api_retrieve(self.payment_method)
+        if getattr(method, "customer", None) is None:
+            method._used_with = self.id
+        confirm(self, on_failure_now)
+
+    # Stripe refuses a PaymentMethod whose type the PaymentIntent does not allow, one attached
+    # to another Customer than the PaymentIntent's, and one without a Customer that another
+    # PaymentIntent has already tried to charge (a declined attempt uses it up too:
+    # "USED CARD TWICE. FIRST ERROR MESSAGE WAS: Your card was declined. SECOND ...: The
+    # provided PaymentMethod was previously used ..."). The same PaymentIntent may try it again.
+    resources.PaymentIntent.__init__ = __init__
+    resources.PaymentIntent._confirm = _confirm
+
+
+# ---- cards ----------------------------------------------------------------------------------
+
+
+def _refuse_expired_cards() -> None:
+    create = resources.PaymentMethod.__init__
+
+    def __init__(self: Any, type: Any = None, card: Any = None, **data: Any) -> None:
+        if type == "card" and isinstance(card, dict):
+            _refuse_an_expired_card(card)
+        if card is not None:
+            data["card"] = card
+        create(self, type=type, **data)
+
+    # A card whose expiry is behind the clock is Stripe's card_error, when the PaymentMethod is
+    # created (POST /v1/payment_methods, or payment_method_data on confirm): the messages of
+    # invalid_expiry_year and invalid_expiry_month (https://docs.stripe.com/error-codes;
+    # https://docs.stripe.com/testing#invalid-data: "a year in the past").
+    resources.PaymentMethod.__init__ = __init__
+
+
+def _refuse_an_expired_card(card: dict[str, Any]) -> None:
+    month = resources.try_convert_to_int(card.get("exp_month"))
+    year = resources.try_convert_to_int(card.get("exp_year"))
+    if type(month) is not int or type(year) is not int:
+        return  # localstripe's own checks answer
+    if 0 < year < 100:
+        year += 2000
+    today = time.gmtime(resources.time.time())
+    if year < today.tm_year:
+        raise _card_error(
+            "Your card's expiration year is invalid.", "invalid_expiry_year", "exp_year"
+        )
+    if year == today.tm_year and 1 <= month < today.tm_mon:
+        raise _card_error(
+            "Your card's expiration month is invalid.", "invalid_expiry_month", "exp_month"
+        )
+
+
+def _card_error(message: str, code: str, param: str) -> UserError:
+    error = _invalid_request(402, message, code=code, param=param)
+    error.body["error"]["type"] = "card_error"
+    return error
+
+
+# ---- charges ----------------------------------------------------------------------------------
+
+
+def _list_the_charges_of_a_payment_intent() -> None:
+    list_charges = resources.Charge._api_list_all.__func__
+
+    def _api_list_all(cls: Any, url: Any, payment_intent: Any = None, **data: Any) -> Any:
+        if payment_intent is None:
+            return list_charges(cls, url, **data)
+        if type(payment_intent) is not str:
+            raise _invalid_request(400, "Invalid string", param="payment_intent")
+        intent = _referenced(resources.PaymentIntent, payment_intent, "payment_intent")
+        listed = list_charges(cls, url, **data)
+        listed._list = [found for found in listed._list if found.payment_intent == intent.id]
+        return listed
+
+    # Stripe lists the charges of one PaymentIntent (GET /v1/charges?payment_intent=pi_...).
+    resources.Charge._api_list_all = classmethod(_api_list_all)
 
 
 # ---- Connect: accounts, account links and onboarding ----------------------------------------
@@ -1311,16 +1514,16 @@ _PUBLISHABLE_PAYMENT_INTENT_FIELDS = frozenset(
         "status",
     }
 )
-# Routes where localstripe itself takes any pk_ in the body (its own Stripe.js's: tokens,
-# sources, SetupIntents); left to it, for a key this process issued.
+# Routes that Stripe lets a publishable key call as they are (tokens and sources, as
+# Stripe.js creates them), left to localstripe for a key this process issued.
 _LOCALSTRIPE_PUBLISHABLE_ROUTES = (
     re.compile(r"^/v1/tokens$"),
     re.compile(r"^/v1/sources$"),
-    re.compile(r"^/v1/setup_intents/\w+/confirm$"),
-    re.compile(r"^/v1/setup_intents/\w+/cancel$"),
 )
 _BROWSER_PATHS = {
-    "POST": re.compile(r"^/v1/payment_intents/[^/]+/(confirm|_authenticate)$"),
+    "POST": re.compile(
+        r"^/v1/(payment_intents/[^/]+/(confirm|_authenticate)|setup_intents/[^/]+/confirm)$"
+    ),
     "GET": re.compile(r"^/v1/payment_intents/[^/]+$"),
 }
 
@@ -1349,14 +1552,25 @@ async def _request_data(request: web.Request) -> dict[str, Any]:
     return data
 
 
-def _publishable_key_in(request: web.Request, data: dict[str, Any]) -> str | None:
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme == "Bearer" and value.startswith("pk_"):
+def _api_key_in(request: web.Request, data: dict[str, Any]) -> str | None:
+    """The key a request authenticates with: from its Authorization header (Bearer, or Basic
+    with the key as the user name, the scheme in any case as HTTP allows), or, without one, a
+    publishable key in the `key` parameter, as Stripe.js sends it."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        key = data.get("key")
+        return key if isinstance(key, str) and key.startswith("pk_") else None
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer":
         return value
-    if request.headers.get("Authorization"):
-        return None  # another credential: localstripe judges it
-    key = data.get("key")
-    return key if isinstance(key, str) and key.startswith("pk_") else None
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return value  # not Basic credentials: judged as the key itself
+        return decoded.split(":", 1)[0]
+    return header.strip()
 
 
 def _masked(key: str) -> str:
@@ -1366,30 +1580,44 @@ def _masked(key: str) -> str:
     return prefix + "*" * hidden + key[len(prefix) + hidden :]
 
 
+# Stripe's 401 when a request carries no key (widely quoted, e.g. in stripe-ruby-mock).
+_NO_API_KEY = (
+    "You did not provide an API key. You need to provide your API key in the Authorization"
+    " header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See"
+    " https://stripe.com/docs/api#authentication for details, or we can help at"
+    " https://support.stripe.com/."
+)
+
+
 @web.middleware
 async def _auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith(_ONBOARDING_PAGE) or request.path == _STRIPE_JS_PATH:
+    if (
+        request.path.startswith(_ONBOARDING_PAGE)
+        or request.path == _STRIPE_JS_PATH
+        or request.path.startswith("/_config/")  # the emulator's own settings, as localstripe's
+    ):
         return await handler(request)
-    key = _publishable_key_in(request, await _request_data(request))
-    if key is not None:
-        if key not in _publishable_keys:
-            raise _invalid_request(401, f"Invalid API Key provided: {_masked(key)}")
-        browser_path = _BROWSER_PATHS.get(request.method)
-        if browser_path is not None and browser_path.match(request.path):
-            request[_PUBLISHABLE_KEY] = key
-            return await handler(request)
-        if request.method != "POST" or not any(
-            pattern.match(request.path) for pattern in _LOCALSTRIPE_PUBLISHABLE_ROUTES
-        ):
-            raise _invalid_request(
-                401,
-                "This API call cannot be made with a publishable API key. Please use a secret"
-                " API key. You can find a list of your API keys at"
-                " https://dashboard.stripe.com/account/apikeys.",
-            )
-    # A secret key (localstripe takes any sk_), or localstripe's own publishable-key routes.
-    response: web.StreamResponse = await server.auth_middleware(request, handler)
-    return response
+    key = _api_key_in(request, await _request_data(request))
+    if not key:
+        raise _invalid_request(401, _NO_API_KEY)
+    if key.startswith("sk_") and len(key) > len("sk_") + 2:
+        return await handler(request)  # a secret key (localstripe takes any)
+    if not key.startswith("pk_") or key not in _publishable_keys:
+        raise _invalid_request(401, f"Invalid API Key provided: {_masked(key)}")
+    browser_path = _BROWSER_PATHS.get(request.method)
+    if browser_path is not None and browser_path.match(request.path):
+        request[_PUBLISHABLE_KEY] = key
+        return await handler(request)
+    if request.method == "POST" and any(
+        pattern.match(request.path) for pattern in _LOCALSTRIPE_PUBLISHABLE_ROUTES
+    ):
+        return await handler(request)  # tokens and sources, as Stripe allows
+    raise _invalid_request(
+        401,
+        "This API call cannot be made with a publishable API key. Please use a secret"
+        " API key. You can find a list of your API keys at"
+        " https://dashboard.stripe.com/account/apikeys.",
+    )
 
 
 def _for_the_browser(
@@ -1477,7 +1705,78 @@ async def _browser_authenticate(request: web.Request) -> web.Response:
     return server.json_response(_publishable_view(authenticated._export()))
 
 
+# Stripe.js confirms a SetupIntent with its client secret (https://docs.stripe.com/api/
+# setup_intents/confirm); canceling one takes the secret key.
+_BROWSER_SETUP_CONFIRM_PARAMETERS = frozenset(
+    {
+        "client_secret",
+        "payment_method",
+        "payment_method_data",
+        "return_url",
+        "expected_payment_method_type",
+        "use_stripe_sdk",
+        "key",
+        "_stripe_account",
+    }
+)
+# The SetupIntent's attributes "retrievable with publishable key" in Stripe's API reference
+# (https://docs.stripe.com/api/setup_intents/object).
+_PUBLISHABLE_SETUP_INTENT_FIELDS = frozenset(
+    {
+        "id",
+        "object",
+        "cancellation_reason",
+        "client_secret",
+        "created",
+        "description",
+        "last_setup_error",
+        "livemode",
+        "next_action",
+        "payment_method",
+        "payment_method_types",
+        "status",
+        "usage",
+    }
+)
+
+
+async def _browser_confirm_setup(request: web.Request) -> web.Response:
+    data = await _request_data(request)
+    _unknown_parameters(data, _BROWSER_SETUP_CONFIRM_PARAMETERS)
+    intent_id = request.match_info["id"]
+    intent = resources.SetupIntent._api_retrieve(intent_id)
+    client_secret = data.get("client_secret")
+    if client_secret in (None, ""):
+        raise _missing("client_secret")
+    given = client_secret.encode("utf-8") if isinstance(client_secret, str) else b""
+    if not secrets.compare_digest(given, intent.client_secret.encode("utf-8")):
+        raise _invalid_request(
+            400,
+            "The client_secret provided does not match the client_secret associated with the"
+            " SetupIntent.",
+            code="setup_intent_invalid_parameter",
+            param="client_secret",
+        )
+    if "return_url" in data:
+        _web_url(data["return_url"], "return_url")
+    chosen = {
+        name: data[name]
+        for name in ("payment_method", "payment_method_data", "use_stripe_sdk")
+        if name in data
+    }
+    confirmed = resources.SetupIntent._api_confirm(intent_id, client_secret=client_secret, **chosen)
+    exported = confirmed._export()
+    return server.json_response(
+        {
+            name: value
+            for name, value in exported.items()
+            if name in _PUBLISHABLE_SETUP_INTENT_FIELDS
+        }
+    )
+
+
 _BROWSER_ROUTES: dict[tuple[str, str], Callable[[web.Request], Awaitable[web.Response]]] = {
+    ("POST", "/v1/setup_intents/{id}/confirm"): _browser_confirm_setup,
     ("POST", "/v1/payment_intents/{id}/confirm"): _browser_confirm,
     ("GET", "/v1/payment_intents/{id}"): _browser_retrieve,
     ("POST", "/v1/payment_intents/{id}/_authenticate"): _browser_authenticate,
