@@ -1637,19 +1637,24 @@ def _for_the_browser(
 def _own_client_secret(intent_id: str, client_secret: Any) -> Any:
     """The PaymentIntent of the requesting account that `client_secret` belongs to."""
     intent = resources.PaymentIntent._api_retrieve(intent_id)
+    _require_client_secret(intent, client_secret, "PaymentIntent", "payment_intent")
+    return intent
+
+
+def _require_client_secret(owner: Any, client_secret: Any, kind: str, prefix: str) -> None:
+    """Stripe's answers to a missing or foreign client secret (Stripe.js and the mobile SDKs
+    show them as they are)."""
     if client_secret in (None, ""):
         raise _missing("client_secret")
     given = client_secret.encode("utf-8") if isinstance(client_secret, str) else b""
-    if not secrets.compare_digest(given, intent.client_secret.encode("utf-8")):
-        # Stripe's answer (stripe.js and the mobile SDKs show it as is).
+    if not secrets.compare_digest(given, owner.client_secret.encode("utf-8")):
         raise _invalid_request(
             400,
             "The client_secret provided does not match the client_secret associated with the"
-            " PaymentIntent.",
-            code="payment_intent_invalid_parameter",
+            f" {kind}.",
+            code=f"{prefix}_invalid_parameter",
             param="client_secret",
         )
-    return intent
 
 
 def _publishable_view(exported: dict[str, Any]) -> dict[str, Any]:
@@ -1746,17 +1751,7 @@ async def _browser_confirm_setup(request: web.Request) -> web.Response:
     intent_id = request.match_info["id"]
     intent = resources.SetupIntent._api_retrieve(intent_id)
     client_secret = data.get("client_secret")
-    if client_secret in (None, ""):
-        raise _missing("client_secret")
-    given = client_secret.encode("utf-8") if isinstance(client_secret, str) else b""
-    if not secrets.compare_digest(given, intent.client_secret.encode("utf-8")):
-        raise _invalid_request(
-            400,
-            "The client_secret provided does not match the client_secret associated with the"
-            " SetupIntent.",
-            code="setup_intent_invalid_parameter",
-            param="client_secret",
-        )
+    _require_client_secret(intent, client_secret, "SetupIntent", "setup_intent")
     if "return_url" in data:
         _web_url(data["return_url"], "return_url")
     chosen = {

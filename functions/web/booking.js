@@ -27,18 +27,19 @@ const STATE_TEXT = {
 const PAID_WAIT_MS = 60 * 1000;
 const PAID_POLL_MS = 1000;
 
-const state = {
-  dayRequests: 0,
+// What a signed-out page starts from.
+const EMPTY = {
   venues: [],
   courts: [],
   availability: null,
   slots: [],
   chosen: null,
   booking: null,
-  countdown: null,
   stripe: null,
   elements: null,
 };
+
+const state = { dayRequests: 0, countdown: null, ...EMPTY };
 
 function byId(id) {
   return document.getElementById(id);
@@ -83,16 +84,7 @@ export async function enter() {
 
 export function reset() {
   stopCountdown();
-  Object.assign(state, {
-    venues: [],
-    courts: [],
-    availability: null,
-    slots: [],
-    chosen: null,
-    booking: null,
-    stripe: null,
-    elements: null,
-  });
+  Object.assign(state, EMPTY);
   byId("slots").replaceChildren();
   byId("booking-form").hidden = true;
   byId("hold").hidden = true;

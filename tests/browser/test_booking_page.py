@@ -9,6 +9,7 @@ this computer's date), so that the tests of one worker (one stack) never meet.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -333,7 +334,9 @@ def test_a_hold_that_lapses_while_the_card_form_is_open_shows_the_apis_sentence(
     advance = f"PT{hold_minutes(own_stack) + 1}M"
     status, _ = http(own_stack, "POST", "/_local/clock", {"advance": advance})
     assert status == 200
-    wait_until_swept(own_stack, page.locator("#hold-reference").inner_text())
+    reference = page.locator("#hold-reference").inner_text()
+    wait_until_swept(own_stack, reference)
+    wait_until_payment_cancelled(own_stack, reference)
     page.locator("#confirm-payment").click()
     # Then the page shows the API's sentence, not Stripe's, and nothing was paid
     expect(page.locator("#message")).to_contain_text("can no longer be paid; book the time again.")
@@ -353,6 +356,26 @@ def wait_until_swept(stack: StackProcess, reference: str) -> None:
         if booking["status"] == "cancelled":
             return
         assert time.monotonic() < deadline, booking
+        time.sleep(0.5)
+
+
+def wait_until_payment_cancelled(stack: StackProcess, reference: str) -> None:
+    """Until the sweep's task has cancelled the booking's PaymentIntent at Stripe (before that,
+    a payment still goes through, and pays the booking if its time is free)."""
+    stripe = stack.demo["stripe"]
+    credentials = base64.b64encode(f"{stripe['secret_key']}:".encode()).decode("ascii")
+    deadline = time.monotonic() + EMAIL_WAIT_S
+    while True:
+        request = urllib.request.Request(  # noqa: S310 - the emulator's http URL
+            f"{stripe['url']}/v1/payment_intents?limit=100",
+            headers={"Authorization": f"Basic {credentials}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            intents = json.loads(answer.read())["data"]
+        ours = [i for i in intents if i["metadata"].get("reference_code") == reference]
+        if ours and all(intent["status"] == "canceled" for intent in ours):
+            return
+        assert time.monotonic() < deadline, [intent["status"] for intent in ours]
         time.sleep(0.5)
 
 

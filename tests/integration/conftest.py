@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
+import secrets
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -17,6 +19,10 @@ from local.dynamodb import EmbeddedDynamoDB, TablesSnapshot
 from local.events import load_event as render_event
 from local.template import REPO_ROOT
 from tests.unit.notifications.test_mailgun import FakeMailgun, mailgun  # noqa: F401
+
+if TYPE_CHECKING:
+    from local.stripe_emulator import StripeEmulator
+    from tests.integration.test_local_stripe import Stripe as LocalStripe
 
 # Which function each sample event belongs to.
 EVENT_FUNCTIONS = {
@@ -249,3 +255,29 @@ def dynamodb_calls(demo: dict[str, Any]) -> Iterator[list[str]]:
     events.register("before-call.dynamodb", record)
     yield calls
     events.unregister("before-call.dynamodb", record)
+
+
+@pytest.fixture
+def local_stripe(stripe_emulator: StripeEmulator) -> Iterator[LocalStripe]:
+    """The Stripe emulator, emptied, with a webhook endpoint of the test's own and an SDK
+    client (the emulator's own tests: tests/integration/test_local_stripe*.py)."""
+    import stripe
+
+    from tests.integration.test_local_stripe import Stripe, WebhookReceiver
+
+    stripe_emulator.reset()
+    receiver = WebhookReceiver()
+    thread = threading.Thread(target=receiver.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    secret = "whsec_test_" + secrets.token_hex(16)
+    stripe_emulator.register_webhook(receiver.url, secret, webhook_id="test")
+    client = stripe.StripeClient(
+        stripe_emulator.secret_key,
+        base_addresses={"api": stripe_emulator.base_url},
+        max_network_retries=0,
+    )
+    yield Stripe(client, stripe_emulator, receiver, secret)
+    stripe_emulator.reset()
+    receiver.shutdown()
+    receiver.server_close()
+    thread.join(timeout=5)

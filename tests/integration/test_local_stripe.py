@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-import secrets
 import signal
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -114,27 +112,6 @@ class Stripe:
     emulator: StripeEmulator
     webhooks: WebhookReceiver
     webhook_secret: str
-
-
-@pytest.fixture
-def local_stripe(stripe_emulator: StripeEmulator) -> Iterator[Stripe]:
-    """The emulator, emptied, with a webhook endpoint of the test's own and an SDK client."""
-    stripe_emulator.reset()
-    receiver = WebhookReceiver()
-    thread = threading.Thread(target=receiver.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    secret = "whsec_test_" + secrets.token_hex(16)
-    stripe_emulator.register_webhook(receiver.url, secret, webhook_id="test")
-    client = stripe.StripeClient(
-        stripe_emulator.secret_key,
-        base_addresses={"api": stripe_emulator.base_url},
-        max_network_retries=0,
-    )
-    yield Stripe(client, stripe_emulator, receiver, secret)
-    stripe_emulator.reset()
-    receiver.shutdown()
-    receiver.server_close()
-    thread.join(timeout=5)
 
 
 def on(account: str | None) -> stripe.RequestOptions:

@@ -5,12 +5,10 @@ finishing onboarding sends. Stripe's API reference is the judge of each answer."
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -19,8 +17,8 @@ import stripe
 from stripe.params import AccountCreateParams, AccountLinkCreateParams
 
 from booking_core import clock
-from local.stripe_emulator import ACCOUNT_LINK_SECONDS, StripeEmulator
-from tests.integration.test_local_stripe import Stripe, WebhookReceiver, error_of, on
+from local.stripe_emulator import ACCOUNT_LINK_SECONDS
+from tests.integration.test_local_stripe import Stripe, error_of, on
 
 REFRESH_URL = "https://backoffice.example.com/stripe/refresh"
 RETURN_URL = "https://backoffice.example.com/stripe/done"
@@ -40,27 +38,6 @@ def link_params(account_id: str, **changes: Any) -> AccountLinkCreateParams:
     }
     params.update(changes)
     return {name: value for name, value in params.items() if value is not None}  # type: ignore[return-value]
-
-
-@pytest.fixture
-def local_stripe(stripe_emulator: StripeEmulator) -> Iterator[Stripe]:
-    """The emulator, emptied, with a webhook endpoint of the test's own and an SDK client."""
-    stripe_emulator.reset()
-    receiver = WebhookReceiver()
-    thread = threading.Thread(target=receiver.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    secret = "whsec_test_" + secrets.token_hex(16)
-    stripe_emulator.register_webhook(receiver.url, secret, webhook_id="test")
-    client = stripe.StripeClient(
-        stripe_emulator.secret_key,
-        base_addresses={"api": stripe_emulator.base_url},
-        max_network_retries=0,
-    )
-    yield Stripe(client, stripe_emulator, receiver, secret)
-    stripe_emulator.reset()
-    receiver.shutdown()
-    receiver.server_close()
-    thread.join(timeout=5)
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +23,6 @@ from tests.integration.test_local_stripe import (
     OTHER_VENUE,
     VENUE,
     Stripe,
-    WebhookReceiver,
     card,
     card_payment,
     on,
@@ -40,29 +37,6 @@ PUBLISHABLE_KEY_REFUSED = (
     "This API call cannot be made with a publishable API key. Please use a secret API key. You"
     " can find a list of your API keys at https://dashboard.stripe.com/account/apikeys."
 )
-
-
-@pytest.fixture
-def local_stripe(stripe_emulator: StripeEmulator) -> Iterator[Stripe]:
-    """The emulator, emptied, with a webhook endpoint of the test's own and an SDK client."""
-    import stripe
-
-    stripe_emulator.reset()
-    receiver = WebhookReceiver()
-    thread = threading.Thread(target=receiver.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    secret = "whsec_test_" + secrets.token_hex(16)
-    stripe_emulator.register_webhook(receiver.url, secret, webhook_id="test")
-    client = stripe.StripeClient(
-        stripe_emulator.secret_key,
-        base_addresses={"api": stripe_emulator.base_url},
-        max_network_retries=0,
-    )
-    yield Stripe(client, stripe_emulator, receiver, secret)
-    stripe_emulator.reset()
-    receiver.shutdown()
-    receiver.server_close()
-    thread.join(timeout=5)
 
 
 @dataclass(frozen=True)

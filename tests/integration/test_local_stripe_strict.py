@@ -6,8 +6,6 @@ its quoted error messages are the judge; every request goes over HTTP."""
 from __future__ import annotations
 
 import base64
-import secrets
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,10 +14,9 @@ import pytest
 import stripe
 
 from booking_core import clock
-from local.stripe_emulator import CARD_DECLINED, CARD_SUCCEEDS, StripeEmulator
+from local.stripe_emulator import CARD_DECLINED, CARD_SUCCEEDS
 from tests.integration.test_local_stripe import (
     Stripe,
-    WebhookReceiver,
     card,
     card_payment,
     error_of,
@@ -61,27 +58,6 @@ PUBLISHABLE_KEY_REFUSED = (
 )
 # The emulator's clock, in the middle of June 2031: a card of 06/2031 is still valid.
 TODAY = datetime(2031, 6, 15, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def local_stripe(stripe_emulator: StripeEmulator) -> Iterator[Stripe]:
-    """The emulator, emptied, with a webhook endpoint of the test's own and an SDK client."""
-    stripe_emulator.reset()
-    receiver = WebhookReceiver()
-    thread = threading.Thread(target=receiver.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    secret = "whsec_test_" + secrets.token_hex(16)
-    stripe_emulator.register_webhook(receiver.url, secret, webhook_id="test")
-    client = stripe.StripeClient(
-        stripe_emulator.secret_key,
-        base_addresses={"api": stripe_emulator.base_url},
-        max_network_retries=0,
-    )
-    yield Stripe(client, stripe_emulator, receiver, secret)
-    stripe_emulator.reset()
-    receiver.shutdown()
-    receiver.server_close()
-    thread.join(timeout=5)
 
 
 @pytest.fixture
