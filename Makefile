@@ -14,14 +14,18 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help setup browser screenshots run test test-dates lint format typecheck validate build checkov unit integration e2e fuzz openapi invoke bench lock clean
+.PHONY: help setup browser screenshots run test test-dates lint format typecheck validate build checkov unit integration e2e fuzz openapi invoke bench load lock clean
 
 help:
 	@echo "make run        start the local stack with demo data (http://127.0.0.1:3000, PORT= to change)"
 	@echo "make test       lint, type check, sam validate --lint, sam build, checkov and every test"
 	@echo "make test-dates the tests again as if it were each of TEST_DATES (TEST_NOW=<instant> for one)"
 	@echo "make invoke     FUNCTION=<logical id> EVENT=events/<file>.json: run one handler locally"
-	@echo "make bench      cold-start import times as ratios to 'import boto3'"
+	@echo "make bench      DynamoDB round trips, capacity, cost of 1M bookings, cold start, warm"
+	@echo "                latency (BENCH_REQUESTS=<n> journeys; tables in docs/performance.md)"
+	@echo "make load       20, 50, 100 people browsing and booking at once on a stack of its own:"
+	@echo "                throughput, latency, errors, then no double booking or short gap in the"
+	@echo "                table (LOAD_ROUNDS=, LOAD_SECONDS=, LOAD_REQUESTS= per round; docs/load.md)"
 	@echo "make openapi    write openapi.json (OpenAPI 3.1) from the models and template.yaml's routes"
 	@echo "make fuzz       schemathesis over every operation against the local stack, at length"
 	@echo "                (FUZZ_EXAMPLES=<n> per operation, default $(FUZZ_EXAMPLES); make test runs a short round)"
@@ -127,8 +131,16 @@ invoke: $(STAMP)
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<logical id> EVENT=events/<file>.json"; exit 2; }
 	$(BIN)/python -m local.invoke "$(FUNCTION)" "$(EVENT)"
 
+# Round trips, capacity and cost (also written to docs/performance.md), cold start, warm latency.
 bench: $(STAMP)
+	$(BIN)/python scripts/bench_requests.py measure
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_requests.py latency
+
+# Not a test: figures from a short run (docs/load.md). Fails only if the table shows a double
+# booking or a broken gap rule.
+load: $(STAMP)
+	$(BIN)/python scripts/load.py
 
 # Re-resolve requirements/*.in into their lock files (needs the registry; uv only for this step).
 lock: $(STAMP)

@@ -121,6 +121,7 @@ def empty_tables(dynamodb: EmbeddedDynamoDB) -> TablesSnapshot:
 @pytest.fixture
 def table(dynamodb: EmbeddedDynamoDB, empty_tables: TablesSnapshot) -> Table:
     """The booking table, empty: every table of the template emptied."""
+    from booking_core import warm
     from booking_core.settings import get_settings
 
     try:
@@ -129,6 +130,8 @@ def table(dynamodb: EmbeddedDynamoDB, empty_tables: TablesSnapshot) -> Table:
         reset_tables(dynamodb.endpoint_url, load_template(), REGION)
         dynamodb.restore(empty_tables)
     get_settings.cache_clear()
+    # What the handlers remembered of the last test's table (tokens, resources' venues).
+    warm.forget_all()
     resource = boto3.resource("dynamodb", endpoint_url=dynamodb.endpoint_url, region_name=REGION)
     return resource.Table(load_template().environment["TABLE_NAME"])
 

@@ -134,8 +134,11 @@ def demo(
     table: Any, dynamodb: EmbeddedDynamoDB, demo_tables: tuple[TablesSnapshot, dict[str, Any]]
 ) -> dict[str, Any]:
     """The local stack's demo data, on otherwise empty tables."""
+    from booking_core import warm
+
     snapshot, summary = demo_tables
     dynamodb.restore(snapshot)
+    warm.forget_all()  # what loading the demo data left in the caches: every test starts cold
     return copy.deepcopy(summary)
 
 

@@ -408,7 +408,9 @@ class Scene:
 
 
 def deactivated_user_token() -> str:
-    """The token of a user who has since been deactivated."""
+    """The token of a user who has since been deactivated. Closing an account deletes its
+    tokens, so only a token stored before tokens carried `closes_with_owner` (which is still
+    checked against its user) can outlive its owner: this is one."""
     user = accounts.register_user("gone@example.com", "gone-password", "Gone", "Away")
     token = accounts.issue_token(user.id)
     table.client().update_item(
@@ -416,6 +418,12 @@ def deactivated_user_token() -> str:
         Key=table.to_dynamo({"pk": f"USER#{user.id}", "sk": "USER"}),
         UpdateExpression="SET is_active = :no",
         ExpressionAttributeValues=table.to_dynamo({":no": False}),
+    )
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    table.client().update_item(
+        TableName=table.table_name(),
+        Key=table.to_dynamo({"pk": f"TOKEN#{token_hash}", "sk": "TOKEN"}),
+        UpdateExpression="REMOVE closes_with_owner",
     )
     return token
 

@@ -270,8 +270,9 @@ def test_a_logout_racing_the_first_use_of_a_legacy_token_really_logs_it_out(
 
     def racing(token: Any, *, idle: timedelta) -> bool:
         if not logouts:
-            tokens.logout(accounts.principal_for_token(legacy))  # itself adopts it
+            # Marked first: the logout's own use of the token adopts it too, through here.
             logouts.append("done")
+            tokens.logout(accounts.principal_for_token(legacy))  # itself adopts it
         return real_adopt(token, idle=idle)
 
     monkeypatch.setattr(token_store, "adopt", racing)

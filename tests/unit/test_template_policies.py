@@ -195,14 +195,15 @@ def test_the_public_login_reads_users_and_writes_tokens_and_nothing_else():
     # Given the token login's policy
     login = functions()[LOGIN]
 
-    # Then it reads and puts on the table (besides marking a token used and counting failed
-    # logins), and counts its request
+    # Then it reads and puts on the table, checking that the account is still active as it
+    # stores the token (besides marking a token used and counting failed logins), and counts
+    # its request
     counting = [s for s in statements(login) if s.get("Sid") == "LoginFailureCounters"]
     assert table_actions(
         {"Policies": [{"Statement": [s for s in statements(login) if s not in counting]}]},
         "BookingTable",
         token_use=False,
-    ) == {"GetItem", "PutItem"}
+    ) == {"GetItem", "PutItem", "ConditionCheckItem"}
     assert table_actions(login, "RateLimitTable") == {"UpdateItem"}
     # And it may update the failed-login counters' items only
     assert counting == [

@@ -107,35 +107,49 @@ def obtain_token(email: str, password: str) -> str:
     stored = user.password_hash if user else _dummy_hash()
     if not password_matches(password, stored) or user is None or not user.is_active:
         raise InvalidCredentials
-    return issue_token(user.id)
+    try:
+        return issue_token(user.id)
+    except tokens.OwnerInactive:
+        raise InvalidCredentials from None  # closed since it was read
 
 
 def principal_for_token(token: str) -> Principal:
     """Who a token belongs to; Unauthenticated when it is unknown, revoked, idle too long
     ("Invalid token.") or its user or client is inactive ("User inactive or deleted.").
 
+    One read: the token item. A person's token is deleted in the transaction that closes
+    their account (`store.tokens`), so the token alone proves an active person; their account
+    is read where an endpoint needs it (`Principal.token_user` stays None). A token stored
+    before that was so (no `closes_with_owner`) is read with its user, as it always was. A
+    client's token also reads its client, strongly consistent: a change to it (percent, rate
+    limit, deactivation) applies from the next request. A warm container trusts a token it
+    read for up to 60 s without reading it again (`services.tokens`).
+
     The token's use is recorded only once its owner is known to be active, so that a
-    deactivated client's (or person's) token does not keep looking used. The client is read
-    strongly consistent: a change to it (percent, rate limit, deactivation) applies from the
-    next request."""
-    record = tokens.authenticate(token)
-    user = accounts.get_user(record.user_id)
-    if user is None or not user.is_active:
-        raise Unauthenticated("User inactive or deleted.")
+    deactivated client's (or person's) token does not keep looking used."""
+    record, read = tokens.authenticate(token)
     kind = PrincipalKind(record.kind)
+    if read and not record.closes_with_owner and kind != PrincipalKind.CLIENT:
+        user = accounts.get_user(record.user_id)
+        if user is None or not user.is_active:
+            raise Unauthenticated("User inactive or deleted.")
     client = None
     if kind == PrincipalKind.CLIENT:
+        # A client's service account is never closed (it has no token of its own kind to
+        # close it with: `services.privacy.own_account`); the client item says whether the
+        # client is active.
         client = clients.get_client(str(record.client_id), consistent=True)
         if client is None or not client.is_active:
             raise Unauthenticated("User inactive or deleted.")
+    if read:
+        tokens.remember(record)
     record = tokens.record_use(record, token)
     return Principal(
         kind=kind,
-        user_id=user.id,
+        user_id=record.user_id,
         client=client,
         token_id=record.token_id,
         token_hash=record.token_hash,
-        token_user=user,
     )
 
 

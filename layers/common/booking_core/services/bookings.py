@@ -14,14 +14,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from booking_core import rules
+from booking_core import rules, warm
 from booking_core.domain import (
     ACTIVE_STATUSES,
     HOLD_EXPIRED_REASON,
     Booking,
     BookingStatus,
     Principal,
+    PrincipalKind,
     Resource,
+    Venue,
 )
 from booking_core.errors import (
     BookingNotCancellable,
@@ -33,10 +35,17 @@ from booking_core.errors import (
     unknown_object,
 )
 from booking_core.observability import count, logger
-from booking_core.rules.errors import InvalidDuration, SlotUnavailable, StartInPast, TooManyHolds
+from booking_core.rules.errors import (
+    BookingRuleViolation,
+    InvalidDuration,
+    SlotUnavailable,
+    StartInPast,
+    TooManyHolds,
+)
 from booking_core.rules.model import Schedule
 from booking_core.services import signup, stripe_connect
 from booking_core.settings import get_settings
+from booking_core.store import accounts as account_store
 from booking_core.store import bookings as store
 from booking_core.store import catalogue, table, tasks
 from booking_core.store import clients as clients_store
@@ -85,12 +94,48 @@ def create_booking(principal: Principal, request: BookingCreate, now: datetime) 
 
 
 def _create_booking(principal: Principal, request: BookingCreate, now: datetime) -> Booking:
+    if request.resource is None or request.resource_external_id is not None:
+        # A resource named by a partner app's external id: read step by step.
+        signup.require_confirmed_email(principal)
+        resource = _bookable_resource(principal, request)
+        venue = catalogue.get_venue(resource.venue_id)
+        return _create_booking_of(principal, resource, request, now, venue=venue)
+    # Everything the booking reads, but the token, in one batch read (one more read the first
+    # time this container sees the resource): see `_read_for_booking`.
+    read = _read_for_booking(principal, request, now)
     # A person who signed up books once their email is confirmed (403 until then).
-    signup.require_confirmed_email(principal)
-    resource = _bookable_resource(principal, request)
+    user_item = read.item(*account_store.user_key(principal.user_id))
+    if principal.kind == PrincipalKind.USER:
+        signup.refuse_unconfirmed(
+            principal, account_store.user_from_item(user_item) if user_item else None
+        )
+    resource_item = read.item(*catalogue.resource_key(request.resource))
+    if resource_item is None:
+        raise unknown_object("resource", request.resource)
+    resource = catalogue.resource_from_item(resource_item)
+    _seen_resources.put(resource.id, resource, now)
+    _require_bookable(resource)
+    venue_item = read.item(*catalogue.venue_key(resource.venue_id))
+    venue = (
+        catalogue.venue_from_item(venue_item)
+        if venue_item
+        else catalogue.get_venue(resource.venue_id)  # not where this container had it
+    )
+    return _create_booking_of(principal, resource, request, now, venue=venue, read=read)
+
+
+def _create_booking_of(
+    principal: Principal,
+    resource: Resource,
+    request: BookingCreate,
+    now: datetime,
+    *,
+    venue: Venue | None,
+    read: store.BookingRead | None = None,
+) -> Booking:
     check_capacity(resource, request.participant_count)
     # Refused where the venue can take neither online payment nor payment at the venue.
-    at_venue = stripe_connect.paid_at_venue(catalogue.get_venue(resource.venue_id))
+    at_venue = stripe_connect.paid_at_venue(venue)
     tz = ZoneInfo(resource.timezone)
     start, end = request.start_datetime.astimezone(tz), request.end_datetime.astimezone(tz)
 
@@ -108,11 +153,66 @@ def _create_booking(principal: Principal, request: BookingCreate, now: datetime)
         # Paid at the venue, a booking is no hold: confirmed at once, with its emails.
         holder=None if at_venue else principal,
         also=lambda booking: stripe_connect.confirmation_tasks(booking, now) if at_venue else [],
+        first_read=read,
     )
     # Every later line of this request names the booking too.
     logger.append_keys(booking_id=booking.id)
     logger.info("Booking created")
     return booking
+
+
+# The resources this container has read, by id: a resource never moves to another venue, so
+# its venue id is known for ever, and its booking rules give a good guess of the hours a
+# booking of it reads. Only those: everything a booking decides on is read fresh.
+_seen_resources: warm.TimedCache[int, Resource] = warm.TimedCache(size=1024, lifetime=None)
+
+
+def _read_for_booking(
+    principal: Principal, request: BookingCreate, now: datetime
+) -> store.BookingRead:
+    """One strongly consistent batch read of all that a new booking of `request.resource`
+    decides on: the resource, its venue (whether it takes online payments), the caller's
+    account (is their email confirmed?), the caller's holds, and the hour items the booking
+    needs, guessed from the resource as this container last saw it. The resource is read
+    alone first (one more read) when this container has not seen it; a guess that misses an
+    hour (its rules changed since) costs one more read of the hours (`place_booking`).
+
+    A resource unknown to the cold read is a 404, after the email check that comes first."""
+    resource_id = int(request.resource or 0)
+    seen = _seen_resources.get(resource_id, now)
+    if seen is None:
+        seen = catalogue.get_resource(resource_id)
+        if seen is None:
+            signup.require_confirmed_email(principal)
+            raise unknown_object("resource", resource_id)
+        _seen_resources.put(resource_id, seen, now)
+    items = [catalogue.resource_key(resource_id), catalogue.venue_key(seen.venue_id)]
+    if principal.kind == PrincipalKind.USER:
+        items.append(account_store.user_key(principal.user_id))
+    return store.read_for_booking(
+        resource_id,
+        _likely_hours(seen, request, now),
+        now,
+        items=items,
+        holds_of=(principal.user_id, principal.client_id),
+    )
+
+
+def _likely_hours(seen: Resource, request: BookingCreate, now: datetime) -> list[datetime]:
+    """The hours a booking of `seen` for the request's time reads; none when the request
+    breaks its rules (the booking is refused, or decided on the resource as it is now)."""
+    tz = ZoneInfo(seen.timezone)
+    start, end = request.start_datetime.astimezone(tz), request.end_datetime.astimezone(tz)
+    schedule = seen.schedule
+    try:
+        rules.check_booking_times(schedule, start, end, now)
+    except (BookingRuleViolation, DomainError):
+        return []
+    hours = rules.version_hours(schedule, start, end)
+    slots = rules.slot_starts(schedule, start, end)
+    if store.transaction_items_needed(len(slots), len(hours)) > store.MAX_TRANSACTION_ITEMS:
+        return []
+    return hours
 
 
 def check_capacity(resource: Resource, participant_count: int) -> None:
@@ -136,6 +236,7 @@ def place_booking(
     compose: Callable[[list[datetime], list[datetime]], Booking],
     holder: Principal | None,
     also: Callable[[Booking], list[dict[str, Any]]] = lambda _booking: [],
+    first_read: store.BookingRead | None = None,
 ) -> Booking:
     """Check [start, end) against `schedule`'s rules and what is booked or closed around it,
     and write the booking `compose(slots, hours)` gives in the conditional write that makes a
@@ -143,7 +244,9 @@ def place_booking(
 
     With `holder`, the booking is a hold of theirs, counted against their cap of live holds
     in the same write. `also` gives operations to write with the booking (emails, an audit
-    entry). Raises the booking rule's error, or ServiceBusy after too many races.
+    entry). `first_read`, when it holds the hours needed, is the first try's read (the hour
+    items and the holder's holds, read with the resource). Raises the booking rule's error,
+    or ServiceBusy after too many races.
     """
     # First the rules that need no stored data, which take the same time for any span: the
     # work after them (slots, hours, reading the hours) grows with the length they bound.
@@ -164,12 +267,17 @@ def place_booking(
         # The same read gives the holder's holds, which the write is conditioned on as well:
         # so concurrent bookings of one caller never pass the cap together.
         holds: store.HoldLedger | None = None
+        read, first_read = first_read if first_read and first_read.covers(hours) else None, None
         if holder is None:
-            state = store.hour_state(resource.id, hours, now)
+            state = read.hour_state(hours) if read else store.hour_state(resource.id, hours, now)
         else:
-            state, ledger = store.hours_and_holds(
-                resource.id, hours, now, user_id=holder.user_id, client_id=holder.client_id
-            )
+            if read:
+                state = read.hour_state(hours)
+                ledger = read.holds(holder.user_id, holder.client_id)
+            else:
+                state, ledger = store.hours_and_holds(
+                    resource.id, hours, now, user_id=holder.user_id, client_id=holder.client_id
+                )
             holds = _live_holds(ledger, now, cap)
             try:
                 rules.check_live_holds(len(holds.holds), cap)
@@ -223,6 +331,11 @@ def _live_holds(ledger: store.HoldLedger, now: datetime, cap: int) -> store.Hold
     )
 
 
+def _require_bookable(resource: Resource) -> None:
+    if not (resource.is_active and resource.is_bookable):
+        raise InvalidRequest({"resource": ["This resource cannot be booked."]})
+
+
 def _bookable_resource(principal: Principal, request: BookingCreate) -> Resource:
     resource: Resource | None
     if request.resource_external_id is not None:
@@ -246,8 +359,7 @@ def _bookable_resource(principal: Principal, request: BookingCreate) -> Resource
         resource = catalogue.get_resource(request.resource)
         if resource is None:
             raise unknown_object("resource", request.resource)
-    if not (resource.is_active and resource.is_bookable):
-        raise InvalidRequest({"resource": ["This resource cannot be booked."]})
+    _require_bookable(resource)
     return resource
 
 

@@ -41,7 +41,7 @@ def current_account(principal: Principal) -> CurrentAccount:
     user = principal.token_user
     if user is None or user.id != principal.user_id:
         user = accounts.get_user(principal.user_id)
-    if user is None:  # closed since its token was checked
+    if user is None or not user.is_active:  # closed since its token was checked
         raise Unauthenticated("User inactive or deleted.")
     memberships = staff_store.memberships_of(user.id)
     venues = catalogue.get_venues(m.venue_id for m in memberships) if memberships else {}

@@ -6,7 +6,7 @@ wish, and an export would hand it what other apps and the venues know of the per
 
 Deleting runs in steps that can stop anywhere and be taken up again:
 
-1. Close the account, in one transaction: inactive (every token fails from then on), off
+1. Close the account, in one transaction: inactive, every token of theirs deleted, off
    every venue's staff (under the roster's version: an owner always remains), and an
    erasure task in the outbox, due `ERASURE_DELAY` later. While the person is the last owner
    of a venue (decided on the rosters this transaction is conditioned on), the answer is 409
@@ -50,6 +50,7 @@ from booking_core.store import clients as client_store
 from booking_core.store import payments as payment_store
 from booking_core.store import privacy as store
 from booking_core.store import staff as staff_store
+from booking_core.store import tokens as token_store
 from booking_core.store.payments import Payment
 from booking_core.store.staff import Invitation, Membership
 
@@ -274,8 +275,14 @@ def _cancel(booking_id: str, now: datetime) -> CancelledBooking | None:
 
 
 def _close(user_id: str, now: datetime) -> list[int]:
-    """Close the account: inactive, off every venue's staff, the erasure task due. Returns the
-    venues it left. 409 if it became a venue's last owner meanwhile."""
+    """Close the account: inactive, off every venue's staff, every token of theirs deleted,
+    the erasure task due. Returns the venues it left. 409 if it became a venue's last owner
+    meanwhile.
+
+    The tokens go in the same transaction (conditioned on no token stored since they were
+    listed: `store.tokens.closing_ops`), so that a person's token alone proves an active
+    account (authentication reads nothing else). Tokens beyond what fits in one transaction
+    (some 45, less three per venue left) are revoked just before it, oldest first."""
     for _ in range(_MAX_ROUNDS):
         entries = _roster_entries(user_id)
         operations = [
@@ -288,12 +295,22 @@ def _close(user_id: str, now: datetime) -> list[int]:
                 staff_store.remove_member_op(membership),
                 audit.entry_op(_left_staff(membership, now)),
             ]
+        generation, owned = token_store.person_tokens(user_id)
+        # The closing itself, the token set's guard, two deletes per token.
+        room = (booking_store.MAX_TRANSACTION_ITEMS - 2 - len(operations)) // 2
+        if len(owned) > room:
+            oldest = sorted(owned, key=lambda t: (t.created_at or now, t.token_id or ""))
+            for token in oldest[: len(owned) - room]:
+                tokens.revoke_owned(token.owner_pk, str(token.token_id))
+            continue  # list them again
+        operations += token_store.closing_ops(user_id, generation, owned, now)
         try:
             store.close_account(user_id, now, also=operations)
         except store.AccountGone:
             return []  # closed by a concurrent request: it left the staff
         except table.TransactionCancelled:
-            continue  # a staff changed meanwhile: decide again
+            continue  # a staff changed, or a token was stored, meanwhile: decide again
+        tokens.forget_person(user_id)
         return [venue_id for venue_id, *_ in entries]
     raise ServiceBusy(retry_after_seconds=1)
 

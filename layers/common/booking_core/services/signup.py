@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from booking_core.domain import Principal, PrincipalKind, User
-from booking_core.errors import EmailNotConfirmed, InvalidRequest, ServiceBusy
-from booking_core.models.accounts import SignUpRequest
+from booking_core.errors import EmailNotConfirmed, InvalidRequest, ServiceBusy, Unauthenticated
 from booking_core.observability import logger
-from booking_core.rules.passwords import password_problems
-from booking_core.services import account_emails, accounts
 from booking_core.store import accounts as account_store
 from booking_core.store import credentials, table
+
+if TYPE_CHECKING:
+    from booking_core.models.accounts import SignUpRequest
+
+# The emails (account_emails: messages, delivery, Mailgun) and the password rules load in the
+# functions that send or check them: booking and paying import this module only for
+# `require_confirmed_email`.
 
 SIGN_UP_NOTICE = (
     "Thank you. We have sent an email to this address: use the token in it to confirm the "
@@ -41,6 +46,8 @@ INVALID_CONFIRMATION = (
 
 def check_new_password(password: str, email: str, *, field: str) -> None:
     """400 in the seed's form (`{field: [...]}`) for a password the rules refuse."""
+    from booking_core.rules.passwords import password_problems
+
     problems = password_problems(password, email)
     if problems:
         raise InvalidRequest({field: problems})
@@ -49,6 +56,8 @@ def check_new_password(password: str, email: str, *, field: str) -> None:
 def sign_up(request: SignUpRequest, now: datetime) -> None:
     """A new account needing its email confirmed, or (the address is taken) an email to the
     address's owner; the caller cannot tell which."""
+    from booking_core.services import account_emails, accounts
+
     check_new_password(request.password, request.email, field="password")
     user = User(
         id=str(uuid.uuid4()),
@@ -70,6 +79,8 @@ def sign_up(request: SignUpRequest, now: datetime) -> None:
 
 
 def _tell_owner_of(email: str, now: datetime) -> None:
+    from booking_core.services import account_emails
+
     owner = account_store.find_user_by_email(email)
     if owner is None or not owner.is_active or owner.role == "service":
         return
@@ -87,6 +98,8 @@ def _tell_owner_of(email: str, now: datetime) -> None:
 def resend_confirmation(email: str, now: datetime) -> None:
     """A new confirmation email for an account that still needs one; otherwise nothing. At
     most one a minute per address; the caller is told the same either way."""
+    from booking_core.services import account_emails
+
     user = account_store.find_user_by_email(email)
     needs_one = user is not None and user.is_active and user.needs_email_confirmation
     if not account_emails.send_throttled(
@@ -98,6 +111,8 @@ def resend_confirmation(email: str, now: datetime) -> None:
 def confirm_email(token: str, now: datetime) -> None:
     """Use a confirmation token up: the account may book from now on, and joins the staff of
     the venues that invited its address. 400 for a token that is unknown, used or too old."""
+    from booking_core.services import account_emails
+
     found = account_emails.redeemable(token, account_emails.CONFIRM_EMAIL, now)
     if found is None:
         raise InvalidRequest({"token": [INVALID_CONFIRMATION]})
@@ -138,6 +153,17 @@ def require_confirmed_email(principal: Principal) -> None:
     pay yet. Partner apps' users and accounts made by code are confirmed from the start."""
     if principal.kind != PrincipalKind.USER:
         return
-    user = account_store.get_user(principal.user_id, consistent=True)
-    if user is not None and user.needs_email_confirmation:
+    refuse_unconfirmed(principal, account_store.get_user(principal.user_id, consistent=True))
+
+
+def refuse_unconfirmed(principal: Principal, user: User | None) -> None:
+    """`require_confirmed_email`, on the caller's account as the caller read it (strongly
+    consistent; None when it has no item). A closed account is refused too: a token trusted
+    from a warm container's memory (up to 60 s) may have outlived its account, and booking
+    or paying reads the account fresh anyway."""
+    if principal.kind != PrincipalKind.USER:
+        return
+    if user is None or not user.is_active:
+        raise Unauthenticated("User inactive or deleted.")
+    if user.needs_email_confirmation:
         raise EmailNotConfirmed

@@ -19,17 +19,20 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from booking_core.domain import Booking, BookingStatus, Operator, Venue
 from booking_core.errors import BookingNotPayable, Conflict, NotFound, ServiceBusy
-from booking_core.models.stripe_connect import Onboarding, OnboardingRequest
 from booking_core.observability import count, logger
 from booking_core.rules.errors import OnlinePaymentUnavailable
 from booking_core.settings import get_settings
 from booking_core.store import audit, catalogue, table, tasks
 from booking_core.store import stripe_connect as store
 from booking_core.store.stripe_connect import AccountState, VenueAccount
+
+if TYPE_CHECKING:
+    # Onboarding's models load with onboarding: booking and paying import this module too.
+    from booking_core.models.stripe_connect import Onboarding, OnboardingRequest
 
 ACCOUNT_UPDATED = "account.updated"
 # The audit trail's actor for what Stripe reports.
@@ -53,6 +56,7 @@ def start_onboarding(operator: Operator, request: OnboardingRequest, now: dateti
     one already.
     """
     # Only onboarding loads the Stripe SDK among the operator endpoints.
+    from booking_core.models.stripe_connect import Onboarding
     from booking_core.payments import stripe_gateway
 
     venue = _venue(operator.venue_id)

@@ -9,6 +9,16 @@ written (`record_use`) only once the token's owner is known to be active.
 A token stored before tokens had ids, with no `last_used_at`, is idle from its `created_at`
 (or, with neither, counts as used when first seen). It is given an id and its owner's
 reference on its first use, or by the backfill run once at deploy (`store.tokens.backfill`).
+
+A warm container remembers a token it has authenticated for `REMEMBERED_FOR` (60 s), by its
+SHA-256 (never the token): within that time the token costs no read. So a token revoked by
+another container (logout, logout everywhere, a password change, an account closed, an admin
+revoking a client's token) stops working there within 60 s. Each route is a function of its
+own, so the container that revoked a token (which forgets it as it deletes it) is not the one
+serving the token's other requests: 60 s is the figure for every endpoint. The token is read
+strongly consistent, so a deleted one is never read back from a replica. A client's token
+still reads its client on every request (`services.accounts.principal_for_token`): a client
+deactivated, or given a new percent or rate limit, applies from the next request.
 """
 
 from __future__ import annotations
@@ -17,12 +27,13 @@ import dataclasses
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
 
-from booking_core import clock
+from booking_core import clock, warm
 from booking_core.domain import Client, Principal, PrincipalKind
 from booking_core.errors import Conflict, NotFound, PermissionDenied, ServiceBusy, Unauthenticated
 from booking_core.observability import logger
@@ -35,6 +46,18 @@ from booking_core.store.tokens import StoredToken
 TOUCH_INTERVAL = timedelta(hours=1)
 # How many characters of a token are kept in the clear, to tell one's tokens apart.
 PREFIX_LENGTH = 8
+# How long a warm container trusts a token it has read, and how many it remembers.
+REMEMBERED_FOR = timedelta(seconds=60)
+_REMEMBERED_TOKENS = 1024
+
+# SHA-256 of the token -> the token as read (see the module's docstring).
+_remembered: warm.TimedCache[str, StoredToken] = warm.TimedCache(
+    size=_REMEMBERED_TOKENS, lifetime=REMEMBERED_FOR
+)
+
+
+class OwnerInactive(Exception):
+    """A person's token was not stored: their account is closed (or gone)."""
 
 
 def token_hash(token: str) -> str:
@@ -50,6 +73,10 @@ def idle_limit() -> timedelta:
     return timedelta(days=get_settings().token_idle_days)
 
 
+# How often storing a token is tried when another write of the same person's token set wins.
+_CONFLICT_ATTEMPTS = 3
+
+
 def store_token(
     token: str,
     *,
@@ -59,10 +86,31 @@ def store_token(
     now: datetime | None = None,
     also: list[dict[str, object]] | None = None,
 ) -> StoredToken:
-    """Store `token` (hashed) for its owner; `also` is written in the same transaction."""
+    """Store `token` (hashed) for its owner; `also` is written in the same transaction.
+
+    A person's token is stored only while their account is active (OwnerInactive otherwise),
+    moving their token set on: see `store.tokens` (why the token alone then proves an active
+    person)."""
     stored = prepare(token, kind=kind, user_id=user_id, client_id=client_id, now=now)
-    store.save(stored, idle=idle_limit(), also=also)
-    return stored
+    extra = list(also or [])
+    if stored.closes_with_owner:
+        # Loaded here: only storing a person's token needs it.
+        from booking_core.store.privacy import user_still_active_check
+
+        extra += [store.person_token_set_bump_op(user_id), user_still_active_check(user_id)]
+    for attempt in range(_CONFLICT_ATTEMPTS):
+        try:
+            store.save(stored, idle=idle_limit(), also=extra)
+            return stored
+        except table.TransactionCancelled as refused:
+            if stored.closes_with_owner and refused.failed(2 + len(extra) - 1):
+                raise OwnerInactive from refused
+            if "TransactionConflict" not in refused.codes:
+                raise
+            # Two logins of one person at once write the same token set: the loser tries
+            # again (nothing of its transaction was written), then asks the caller to.
+            time.sleep(0.05 * (attempt + 1))
+    raise ServiceBusy(retry_after_seconds=1)
 
 
 def prepare(
@@ -84,20 +132,45 @@ def prepare(
         prefix=token[:PREFIX_LENGTH],
         created_at=moment,
         last_used_at=moment,
+        # A partner app's token has no person to close: its client is read on each request.
+        closes_with_owner=kind != PrincipalKind.CLIENT,
     )
 
 
-def authenticate(token: str) -> StoredToken:
-    """The stored token; 401 "Invalid token." when it is unknown, revoked or idle too long.
+def authenticate(token: str) -> tuple[StoredToken, bool]:
+    """The stored token, and whether it was read now (False: this container remembered it,
+    see the module); 401 "Invalid token." when it is unknown, revoked or idle too long.
     Reads only: the caller records the use (`record_use`) once the owner is found active."""
     hashed = token_hash(token)
-    record = store.find(hashed)
+    now = clock.now()
+    record = _remembered.get(hashed, now)
+    read = record is None
+    if record is None:
+        # Strongly consistent: a token deleted a moment ago must not be read from a replica
+        # that still has it and then be trusted for another 60 s.
+        record = store.find(hashed, consistent=True)
     if record is None or not hmac.compare_digest(record.token_hash, hashed):
         raise Unauthenticated("Invalid token.")
     last_used = record.last_used_at or record.created_at
-    if last_used is not None and clock.now() - last_used >= idle_limit():
+    if last_used is not None and now - last_used >= idle_limit():
+        _remembered.evict(hashed)
         raise Unauthenticated("Invalid token.")
-    return record
+    return record, read
+
+
+def remember(record: StoredToken) -> None:
+    """Let this container trust the token, as read now, for `REMEMBERED_FOR`."""
+    _remembered.put(record.token_hash, record, clock.now())
+
+
+def forget(token_hash: str) -> None:
+    """This container no longer trusts the token (it was revoked here)."""
+    _remembered.evict(token_hash)
+
+
+def forget_person(user_id: str) -> None:
+    """This container no longer trusts any token of the person (their account closed here)."""
+    _remembered.evict_where(lambda record: record.user_id == user_id)
 
 
 def record_use(record: StoredToken, token: str) -> StoredToken:
@@ -108,9 +181,16 @@ def record_use(record: StoredToken, token: str) -> StoredToken:
     idle = idle_limit()
     try:
         if record.token_id is None:
-            return _adopt(record, token, now, idle)
+            adopted = _adopt(record, token, now, idle)
+            _remembered.replace(record.token_hash, adopted)
+            return adopted
         if record.last_used_at is None or now - record.last_used_at >= TOUCH_INTERVAL:
-            store.touch(record, now, idle=idle)
+            if store.touch(record, now, idle=idle):
+                record = dataclasses.replace(record, last_used_at=now)
+                _remembered.replace(record.token_hash, record)
+            else:
+                # Marked by another request first, or revoked meanwhile: read it again.
+                forget(record.token_hash)
     except (ServiceBusy, ClientError, table.TransactionCancelled):
         logger.warning("Token use not recorded", exc_info=True)
     return record
@@ -177,6 +257,7 @@ def revoke_owned(owner_pk: str, token_id: str) -> bool:
 
 
 def _delete(token: StoredToken) -> None:
+    forget(token.token_hash)
     try:
         store.delete(token)
     except table.TransactionCancelled as refused:
@@ -202,6 +283,7 @@ def logout(principal: Principal) -> None:
     if principal.token_hash is None:
         raise Unauthenticated("Invalid token.")
     for _ in range(_MAX_LOGOUT_ROUNDS):
+        forget(principal.token_hash)
         record = store.find(principal.token_hash, consistent=True)
         if record is None:
             raise Unauthenticated("Invalid token.")
@@ -298,6 +380,7 @@ def revoke_client_token(client: Client, token_id: str, now: datetime, *, by_admi
                 "Create a new token first, then revoke this one.",
                 slug="last-token",
             )
+        forget(token.token_hash)
         try:
             if store.delete_unless_last(token, others[0]):
                 break

@@ -53,6 +53,15 @@ def find_user_by_email(email: str) -> User | None:
     return get_user(guard["user_id"], consistent=True) if guard else None
 
 
+def user_key(user_id: str) -> tuple[str, str]:
+    return f"USER#{user_id}", "USER"
+
+
+def user_from_item(item: dict[str, Any]) -> User:
+    """A user as stored (their item, read by another module's batch read)."""
+    return _user_from_item(item)
+
+
 def _user_from_item(item: dict[str, Any]) -> User:
     fields = {f.name for f in dataclasses.fields(User)}
     return User(**{k: v for k, v in item.items() if k in fields})

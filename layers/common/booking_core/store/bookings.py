@@ -155,34 +155,74 @@ def _read_hours(
     holds_of: tuple[str, str | None] | None,
 ) -> tuple[HourState, HoldLedger | None]:
     keys = [utc_key(hour) for hour in hours]
-    wanted = [{"pk": _resource_pk(resource_id), "sk": f"HOUR#{key}"} for key in keys]
+    wanted = [_hour_key(resource_id, key) for key in keys]
     if holds_of is not None:
         wanted.append(_ledger_key(*holds_of))
-    found: list[dict[str, Any]] = []
+    found = _batch_read(wanted, must_answer=0)
+    holds = None
+    if holds_of is not None:
+        ledger = found.get(_key_of(_ledger_key(*holds_of)))
+        holds = _ledger_of(ledger, *holds_of) if ledger is not None else None
+    return _state_of(resource_id, keys, found, now), holds
+
+
+def _hour_key(resource_id: int, hour_key: str) -> dict[str, str]:
+    return {"pk": _resource_pk(resource_id), "sk": f"HOUR#{hour_key}"}
+
+
+def _key_of(key: dict[str, str]) -> tuple[str, str]:
+    return key["pk"], key["sk"]
+
+
+def _batch_read(
+    wanted: Sequence[dict[str, str]], *, must_answer: int
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The items of these keys that exist, by key, strongly consistent, 100 keys a request.
+
+    Keys DynamoDB leaves unprocessed (throttling) are asked again, a few times; the first
+    `must_answer` keys must be answered (ServiceBusy otherwise), the others may stay unread.
+    An hour item left unread reads as version 0 with nothing in it: the write then fails its
+    condition and is retried, so a missing answer costs a retry, never a booking (or a hold
+    beyond the cap)."""
+    name = table.table_name()
+    found: dict[tuple[str, str], dict[str, Any]] = {}
     for first in range(0, len(wanted), _BATCH_GET_KEYS):
-        response = table.client().batch_get_item(
-            RequestItems={
-                table.table_name(): {
-                    "Keys": [
-                        table.to_dynamo(key) for key in wanted[first : first + _BATCH_GET_KEYS]
-                    ],
-                    "ConsistentRead": True,
-                }
-            }
-        )
-        found += response["Responses"].get(table.table_name(), [])
-    # An item left unprocessed (throttling) reads as version 0 with nothing in it: the write
-    # then fails its condition and is retried, so a missing answer costs a retry, never a
-    # booking (or a hold beyond the cap).
+        chunk = wanted[first : first + _BATCH_GET_KEYS]
+        request: dict[str, Any] = {
+            name: {"Keys": [table.to_dynamo(key) for key in chunk], "ConsistentRead": True}
+        }
+        for _ in range(_BATCH_GET_ROUNDS):
+            response = table.client().batch_get_item(RequestItems=request)
+            for item in map(table.from_dynamo, response["Responses"].get(name, [])):
+                found[str(item["pk"]), str(item["sk"])] = item
+            left_over = (response.get("UnprocessedKeys") or {}).get(name)
+            if not left_over:
+                break
+            unread = {_key_of(table.from_dynamo(key)) for key in left_over["Keys"]}
+            if not unread & {_key_of(key) for key in wanted[:must_answer]}:
+                break  # only hour items (or the holds) left: read as empty, see above
+            request = {name: {**left_over, "ConsistentRead": True}}
+        else:
+            raise ServiceBusy(retry_after_seconds=1)
+    return found
+
+
+def _state_of(
+    resource_id: int,
+    keys: Sequence[str],
+    found: dict[tuple[str, str], dict[str, Any]],
+    now: datetime,
+) -> HourState:
+    """The hour state of the hours `keys`, from the items read (an hour without an item is at
+    version 0 with nothing in it)."""
     versions: dict[str, int] = dict.fromkeys(keys, 0)
     bookings: dict[str, Span] = {}
     closures: dict[str, Span] = {}
-    holds = None
-    for item in map(table.from_dynamo, found):
-        if holds_of is not None and item["pk"] != _resource_pk(resource_id):
-            holds = _ledger_of(item, *holds_of)
+    for key in keys:
+        item = found.get(_key_of(_hour_key(resource_id, key)))
+        if item is None:
             continue
-        versions[item["sk"].removeprefix("HOUR#")] = int(item["version"])
+        versions[key] = int(item["version"])
         for name, entry in item.items():
             closure_id = name.removeprefix(CLOSURE_ENTRY_PREFIX)
             if closure_id != name:
@@ -204,8 +244,59 @@ def _read_hours(
                 reason="booked",
                 booking_id=booking_id,
             )
-    state = HourState(versions=versions, bookings=list(bookings.values()), closures=closures)
-    return state, holds
+    return HourState(versions=versions, bookings=list(bookings.values()), closures=closures)
+
+
+@dataclass(frozen=True)
+class BookingRead:
+    """What one batch read gave a new booking (`read_for_booking`): the items asked for
+    besides the hours (the resource, its venue, the caller's account), the hour items of the
+    hours it guessed, and the caller's holds. A booking uses it for its first try when the
+    hours it needs are among those read (`hour_state`)."""
+
+    resource_id: int
+    hour_keys: frozenset[str]
+    found: dict[tuple[str, str], dict[str, Any]]
+    holds_of: tuple[str, str | None]
+    now: datetime
+
+    def item(self, pk: str, sk: str) -> dict[str, Any] | None:
+        return self.found.get((pk, sk))
+
+    def covers(self, hours: Sequence[datetime]) -> bool:
+        return all(utc_key(hour) in self.hour_keys for hour in hours)
+
+    def hour_state(self, hours: Sequence[datetime]) -> HourState:
+        """The state of `hours` (among those read), exactly as `hour_state` gives it."""
+        return _state_of(self.resource_id, [utc_key(h) for h in hours], self.found, self.now)
+
+    def holds(self, user_id: str, client_id: str | None) -> HoldLedger:
+        """The caller's holds, as `hours_and_holds` gives them (read for the caller only)."""
+        if (user_id, client_id) != self.holds_of:
+            raise ValueError("these holds were not read")
+        ledger = self.found.get(_key_of(_ledger_key(user_id, client_id)))
+        if ledger is None:
+            return HoldLedger(user_id, client_id, version=0, holds={})
+        return _ledger_of(ledger, user_id, client_id)
+
+
+def read_for_booking(
+    resource_id: int,
+    hours: Sequence[datetime],
+    now: datetime,
+    *,
+    items: Sequence[tuple[str, str]],
+    holds_of: tuple[str, str | None],
+) -> BookingRead:
+    """`items` (resource, venue, account: each must be answered) with the hour items of
+    `hours` and the holds of `holds_of`, in one strongly consistent batch read: all a new
+    booking reads before its write."""
+    keys = [utc_key(hour) for hour in hours]
+    wanted = [{"pk": pk, "sk": sk} for pk, sk in items]
+    wanted += [_hour_key(resource_id, key) for key in keys]
+    wanted.append(_ledger_key(*holds_of))
+    found = _batch_read(wanted, must_answer=len(items))
+    return BookingRead(resource_id, frozenset(keys), found, holds_of, now)
 
 
 def live_bookings_not_over(resource_id: int, now: datetime) -> set[str]:

@@ -456,6 +456,16 @@ def resource_unchanged_op(resource: Resource) -> dict[str, Any]:
     }
 
 
+def resource_from_item(item: dict[str, Any]) -> Resource:
+    """A resource as stored (its item, read by another module's batch read)."""
+    return _resource_from_item(item)
+
+
+def venue_from_item(item: dict[str, Any]) -> Venue:
+    """A venue as stored (its item, read by another module's batch read)."""
+    return _venue_from_item(item)
+
+
 def get_resource(resource_id: int, *, consistent: bool = False) -> Resource | None:
     item = table.get_item(*resource_key(resource_id), consistent=consistent)
     return _resource_from_item(item) if item else None

@@ -35,6 +35,15 @@ counting the working tokens. Two creations that counted the same tokens cannot b
 
 Every write to these items that authenticating makes is an UpdateItem (the reference too,
 with SET), so that each function's grant covers it.
+
+A person's token is deleted in the transaction that closes their account (`closing_ops`), so
+that the token item alone proves an active owner: such a token carries `closes_with_owner`
+and authenticating reads nothing else (a token stored before it did not, and is read with
+its user, as before). Two writes keep that true under concurrency: every new person's token
+moves `TOKENS#USER#<uuid> / TOKENSET`'s `generation` on (`person_token_set_bump_op`) and is
+written only while the account is active; closing is conditioned on the generation it read
+when it listed the tokens it deletes. So a login racing the closing either lands first (the
+closing reads again and deletes its token too) or is refused.
 """
 
 from __future__ import annotations
@@ -65,6 +74,8 @@ class StoredToken:
     prefix: str
     created_at: datetime | None
     last_used_at: datetime | None
+    # Deleted with its owner's closing (see the module): it alone proves an active person.
+    closes_with_owner: bool = False
 
     @property
     def owner_pk(self) -> str:
@@ -102,6 +113,8 @@ def save_ops(token: StoredToken, *, idle: timedelta) -> list[dict[str, Any]]:
         "entity": "token",
         "expires_at": _expiry(last_used, idle, _TOKEN_SLACK),
     }
+    if token.closes_with_owner:
+        item["closes_with_owner"] = True
     reference = {
         **common,
         "pk": token.owner_pk,
@@ -268,6 +281,47 @@ def token_set_op(pk: str, seen: int | None) -> dict[str, Any]:
     return table.put_op(item, condition="#generation = :seen", values={":seen": seen})
 
 
+def person_token_set_bump_op(user_id: str) -> dict[str, Any]:
+    """The Update that moves a person's token set on, for the transaction storing a new token
+    of theirs (unconditional: it only tells a concurrent closing that it listed too early)."""
+    return {
+        "Update": {
+            "TableName": table.table_name(),
+            "Key": table.to_dynamo({"pk": owner_pk(user_id, None), "sk": "TOKENSET"}),
+            "UpdateExpression": "SET #entity = :entity ADD #generation :one",
+            "ExpressionAttributeNames": {"#entity": "entity", "#generation": "generation"},
+            "ExpressionAttributeValues": table.to_dynamo({":entity": "token_set", ":one": 1}),
+        }
+    }
+
+
+def person_tokens(user_id: str) -> tuple[int | None, list[StoredToken]]:
+    """A person's token set generation, then their tokens (read in that order, strongly
+    consistent): what closing their account deletes and is conditioned on."""
+    pk = owner_pk(user_id, None)
+    return token_set_generation(pk), list(owned(pk))
+
+
+def closing_ops(
+    user_id: str, seen: int | None, tokens: list[StoredToken], now: datetime
+) -> list[dict[str, Any]]:
+    """For the transaction that closes a person's account: the deletes of `tokens` (all they
+    have, as `person_tokens` read them) and an Update of their token set, refused if a new
+    token was stored since (generation no longer `seen`)."""
+    if seen is None:
+        condition, values = "attribute_not_exists(#generation)", None
+    else:
+        condition, values = "#generation = :seen", {":seen": seen}
+    guard = table.update_op(
+        owner_pk(user_id, None),
+        "TOKENSET",
+        set_values={"entity": "token_set", "closed_at": now.isoformat()},
+        condition=condition,
+        values=values,
+    )
+    return [guard, *(op for token in tokens for op in delete_ops(token))]
+
+
 def owned(pk: str) -> Iterator[StoredToken]:
     """The tokens listed under an owner (`owner_pk`), oldest id first; dead ones included."""
     for item in table.query(pk=pk, sk_prefix="TOKEN#", consistent=True):
@@ -359,4 +413,5 @@ def _token(item: dict[str, Any]) -> StoredToken:
         prefix=str(item.get("prefix", "")),
         created_at=parse_instant(created) if created else None,
         last_used_at=parse_instant(last_used) if last_used else None,
+        closes_with_owner=bool(item.get("closes_with_owner", False)),
     )
