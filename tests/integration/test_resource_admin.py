@@ -495,15 +495,16 @@ def test_a_court_deactivated_while_a_booking_of_it_is_being_written_takes_no_boo
     # written after that read and before the booking's own write
     from booking_core.store import bookings as booking_store
 
-    read_hours = booking_store.hours_and_holds
+    read = booking_store.read_for_booking
     deactivated: list[Reply] = []
 
-    def hours_after_a_deactivation(*args: Any, **kwargs: Any) -> Any:
+    def read_then_a_deactivation(*args: Any, **kwargs: Any) -> Any:
+        found = read(*args, **kwargs)
         if not deactivated:
             deactivated.append(patch(call, {"is_active": False, "future_bookings": "keep"}))
-        return read_hours(*args, **kwargs)
+        return found
 
-    monkeypatch.setattr(booking_store, "hours_and_holds", hours_after_a_deactivation)
+    monkeypatch.setattr(booking_store, "read_for_booking", read_then_a_deactivation)
     # When the booking is written
     reply = book(call, 6, "10:00", "11:00")
     # Then the deactivation went through, and the booking was decided again on the court as
