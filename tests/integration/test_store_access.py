@@ -11,13 +11,14 @@ import pytest
 from booking_core import clock
 from booking_core.settings import get_settings
 from booking_core.store import bookings as booking_store
+from booking_core.store import closures
 from booking_core.store import table as dynamo
 from booking_core.store.timestamps import parse_instant
 from tests.integration.conftest import Call
 from tests.integration.dates import at, local_day
 
 
-def test_availability_for_one_day_and_for_31_days_takes_the_same_three_reads(
+def test_availability_for_one_day_and_for_31_days_takes_the_same_two_reads(
     call: Call, dynamodb_calls: list[str], monkeypatch: pytest.MonkeyPatch
 ):
     # Given some bookings spread over the month (the demo user's, with the demo booking more
@@ -39,12 +40,73 @@ def test_availability_for_one_day_and_for_31_days_takes_the_same_three_reads(
         "get_availability",
         query={"resource_id": "1", "start_date": first.isoformat(), "end_date": last.isoformat()},
     )
-    # Then both are answered with the same three reads (the resource, its slots, its closures)
-    # after counting the request against the caller's rate limit
+    # Then both are answered with the same two reads (the resource, then its hour items, which
+    # carry its bookings and closures) after counting the request against the rate limit
     assert (one_day.status, month.status) == (200, 200)
-    assert one_day_calls == dynamodb_calls == ["UpdateItem", "GetItem", "Query", "Query"]
+    assert one_day_calls == dynamodb_calls == ["UpdateItem", "GetItem", "Query"]
     # (the three bookings made here, and the demo booking two days ahead)
     assert len(month.json["booked_slots"]) == 4
+
+
+def test_availability_from_the_hour_items_shows_the_callers_own_bookings_and_the_closures(
+    call: Call, dynamodb_calls: list[str], demo_token: str, other_token: str
+):
+    # Given a booking of the demo user's, and a closure of the same court that day
+    day = local_day(5)
+    mine = call("create_booking", body={"resource": 1, "start_datetime": at(day, "10:00"),
+                                        "end_datetime": at(day, "11:00")}).json  # fmt: skip
+    closures.add_closure(1, parse_instant(at(day, "14:00")), parse_instant(at(day, "16:00")),
+                         "Relining")  # fmt: skip
+    query = {"resource_id": "1", "start_date": day.isoformat()}
+    # When the booker, another user and an anonymous caller ask for that day
+    dynamodb_calls.clear()
+    own = call("get_availability", query=query, token=demo_token)
+    own_calls = list(dynamodb_calls)
+    other = call("get_availability", query=query, token=other_token).json
+    anonymous = call("get_availability", query=query, token=None).json
+    # Then each sees the booked time and the closure with its reason, only the booker sees the
+    # booking's id, and the booker's answer took the two reads
+    assert own_calls == ["UpdateItem", "GetItem", "Query"]
+    booked = {"start_datetime": mine["start_datetime"], "end_datetime": mine["end_datetime"]}
+    assert own.json["booked_slots"] == [{**booked, "booking_id": mine["id"]}]
+    assert other["booked_slots"] == anonymous["booked_slots"] == [booked]
+    closed = [
+        {"start_datetime": at(day, "14:00"), "end_datetime": at(day, "16:00"), "reason": "Relining"}
+    ]
+    assert own.json["unavailable_periods"] == other["unavailable_periods"] == closed
+    assert not any(r["start_time"] < "16:00:00" and r["end_time"] > "14:00:00"
+                   for r in own.json["available_ranges"])  # fmt: skip
+
+
+def test_a_booking_entered_before_entries_named_their_booker_is_still_shown_as_the_callers(
+    call: Call, dynamodb_calls: list[str], demo_token: str
+):
+    # Given a booking whose hour entries do not name its booker (written before they did)
+    day = local_day(6)
+    mine = call("create_booking", body={"resource": 1, "start_datetime": at(day, "10:00"),
+                                        "end_datetime": at(day, "11:00")}).json  # fmt: skip
+    stored = booking_store.get_booking(mine["id"])
+    assert stored is not None
+    for hour in stored.version_keys:
+        dynamo.client().update_item(
+            TableName=dynamo.table_name(),
+            Key=dynamo.to_dynamo({"pk": "RESOURCE#1", "sk": f"HOUR#{hour}"}),
+            UpdateExpression="REMOVE #entry.user_id",
+            ExpressionAttributeNames={"#entry": f"booking_{stored.id}"},
+        )
+    query = {"resource_id": "1", "start_date": day.isoformat()}
+    # When the booker asks for that day, and then an anonymous caller
+    dynamodb_calls.clear()
+    own = call("get_availability", query=query, token=demo_token).json
+    own_calls = list(dynamodb_calls)
+    dynamodb_calls.clear()
+    anonymous = call("get_availability", query=query, token=None).json
+    # Then the booker still sees its id, read from the slot items in a third read; an anonymous
+    # caller, who is shown no ids, is answered without it
+    assert [s.get("booking_id") for s in own["booked_slots"]] == [mine["id"]]
+    assert own_calls == ["UpdateItem", "GetItem", "Query", "Query"]
+    assert [s.get("booking_id") for s in anonymous["booked_slots"]] == [None]
+    assert dynamodb_calls == ["UpdateItem", "GetItem", "Query"]
 
 
 @pytest.mark.parametrize(("start", "end"), [("10:00", "11:00"), ("12:00", "15:00")])

@@ -201,7 +201,9 @@ def availability_view(report: Availability, viewer: Principal | None) -> dict[st
                 "end_datetime": span.end.isoformat(),
                 **(
                     {"booking_id": span.booking_id}
-                    if viewer is not None and viewer.is_owner(owner.user_id, owner.client_id)
+                    if viewer is not None
+                    and owner is not None
+                    and viewer.is_owner(owner.user_id, owner.client_id)
                     else {}
                 ),
             }

@@ -26,7 +26,8 @@ Long closures (DynamoDB's 100 items per transaction)
 A closure of a few days fits in one transaction with its audit entry, which is then the whole
 write: atomic, as a booking's. A longer one (up to 31 days: some 750 hours) is written in
 steps. Its item goes first, marked incomplete, so that whatever is written is always found
-(listed, shown in availability, deletable); then its hour entries, 99 hours per transaction,
+(listed, deletable; availability, which reads the hour entries, shows it in the hours
+written so far, as a booking sees it); then its hour entries, 99 hours per transaction,
 each step conditioned on the versions read for its hours and on the closure still being
 there; then the item is marked complete with its audit entry. Each step is a conditional
 write like the single one: once a step has committed, no booking can land in its hours

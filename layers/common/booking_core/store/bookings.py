@@ -325,6 +325,65 @@ def live_bookings_not_over(resource_id: int, now: datetime) -> set[str]:
     return found
 
 
+def busy_from_hours(
+    resource_id: int, start: datetime, end: datetime, now: datetime
+) -> tuple[list[tuple[Span, Owner | None]], list[Span]]:
+    """The active bookings (each with its owner) and the closures that overlap [start, end),
+    from the resource's hour items over that range: one strongly consistent query.
+
+    Every booking and closure is entered in each hour item its time touches, with its whole
+    time, so the items of the hours of [start, end) list all that overlap it; these are the
+    entries a booking's own check reads. A pending booking whose hold expired no longer holds
+    its time. A booking entered before entries named their booker has owner None (its slot
+    items name it: `booked_spans_with_owner`). Closures come as spans with their reason,
+    by end. A closure being written in steps shows in the hours written so far, as it does to
+    a booking's check.
+    """
+    floor = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    bookings: dict[str, tuple[Span, Owner | None]] = {}
+    closures: dict[str, Span] = {}
+    items = table.query(
+        pk=_resource_pk(resource_id),
+        sk_between=(f"HOUR#{utc_key(floor)}", f"HOUR#{utc_key(end)}"),
+        consistent=True,
+    )
+    for item in items:
+        for name, entry in item.items():
+            closure_id = name.removeprefix(CLOSURE_ENTRY_PREFIX)
+            if closure_id != name:
+                if closure_id not in closures:
+                    closures[closure_id] = Span(
+                        start=parse_instant(entry["start"]),
+                        end=parse_instant(entry["end"]),
+                        reason=entry.get("reason", ""),
+                    )
+                continue
+            booking_id = name.removeprefix(_ENTRY_PREFIX)
+            if name == booking_id or booking_id in bookings or _hold_expired(entry, now):
+                continue
+            span = Span(
+                start=parse_instant(entry["start"]),
+                end=parse_instant(entry["end"]),
+                reason="booked",
+                booking_id=booking_id,
+            )
+            user_id = entry.get("user_id")
+            owner = Owner(str(user_id), entry.get("client_id")) if user_id else None
+            bookings[booking_id] = (span, owner)
+    return (
+        sorted(
+            (pair for pair in bookings.values() if pair[0].start < end and pair[0].end > start),
+            key=lambda pair: (pair[0].start, pair[0].booking_id or ""),
+        ),
+        # In the order of the closure items' keys (their end, then their id), as listed before.
+        [
+            closures[closure_id]
+            for closure_id in sorted(closures, key=lambda i: (closures[i].end, i))
+            if closures[closure_id].start < end and closures[closure_id].end > start
+        ],
+    )
+
+
 @dataclass(frozen=True)
 class Owner:
     """Whose a booking is: its user, and the client it was made through (if any)."""
@@ -565,7 +624,15 @@ def _slot_puts(booking: Booking, now: datetime, *, held: bool) -> list[dict[str,
 
 
 def _hour_entry(booking: Booking, *, held: bool) -> dict[str, Any]:
-    entry: dict[str, Any] = {"start": booking.start.isoformat(), "end": booking.end.isoformat()}
+    """A booking's entry in its hour items: its time, its hold and whose it is (the booker
+    lets availability show a caller their own bookings from the hour items alone)."""
+    entry: dict[str, Any] = {
+        "start": booking.start.isoformat(),
+        "end": booking.end.isoformat(),
+        "user_id": booking.user_id,
+    }
+    if booking.client_id is not None:
+        entry["client_id"] = booking.client_id
     if held and booking.hold_expires_at is not None:
         entry["hold_expires_at"] = epoch_seconds(booking.hold_expires_at)
     return entry
