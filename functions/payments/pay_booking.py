@@ -16,6 +16,7 @@ from booking_core.http.api import (
 )
 from booking_core.http.schemas import PaymentRequest
 from booking_core.services import payments
+from booking_core.services.payments import server_side  # noqa: F401 - loaded at init, not lazily
 
 
 def pay_booking(request: Request) -> Response:

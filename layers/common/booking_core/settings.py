@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+# The bounds of the numeric settings, checked when the settings are made: name -> (least,
+# greatest or None). A plain dataclass rather than a pydantic model, so that a handler that
+# validates no input does not load pydantic at all (docs/cold-start.md).
+_BOUNDS: dict[str, tuple[int, int | None]] = {
+    "hold_minutes": (1, 24 * 60),
+    "max_live_holds": (1, 50),
+    "rate_limit_requests": (1, None),
+    "rate_limit_anonymous_requests": (1, None),
+    "rate_limit_window_seconds": (1, 3600),
+    "login_failures_per_email": (1, 1_000_000),
+    "login_failures_per_ip": (1, 1_000_000),
+    "login_lockout_seconds": (1, 24 * 3600),
+    "token_idle_days": (1, 3650),
+}
 
 
-class Settings(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Settings:
     """What a function needs to know about its surroundings.
 
     In AWS these come from `template.yaml`; the local stack and the tests set the same names.
     """
 
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    table_name: str = Field(min_length=1)
+    table_name: str
     aws_region: str = "eu-central-1"
     # Any DynamoDB endpoint: moto's server locally, DynamoDB Local, or None for AWS itself.
     dynamodb_endpoint_url: str | None = None
@@ -31,16 +45,16 @@ class Settings(BaseModel):
     # Secrets: locally and in the tests the value itself (STRIPE_SECRET_KEY), in AWS the name
     # of the Secrets Manager secret that holds it (STRIPE_SECRET_KEY_SECRET_NAME), read when
     # first used. The properties below give the value either way.
-    stripe_secret_key_value: str | None = Field(default=None, repr=False)
+    stripe_secret_key_value: str | None = field(default=None, repr=False)
     stripe_secret_key_secret_name: str | None = None
     stripe_publishable_key: str | None = None
     # One or more endpoint signing secrets, comma-separated: a Connect endpoint has its own.
-    stripe_webhook_secret_value: str | None = Field(default=None, repr=False)
+    stripe_webhook_secret_value: str | None = field(default=None, repr=False)
     stripe_webhook_secret_secret_name: str | None = None
     # Local only: the Stripe emulator's address.
     stripe_api_base: str | None = None
 
-    mailgun_api_key_value: str | None = Field(default=None, repr=False)
+    mailgun_api_key_value: str | None = field(default=None, repr=False)
     mailgun_api_key_secret_name: str | None = None
     mailgun_domain: str | None = None
     mailgun_api_base: str = "https://api.mailgun.net"
@@ -49,10 +63,10 @@ class Settings(BaseModel):
     mail_capture_dir: str | None = None
 
     # How long a pending booking holds its time for the payer.
-    hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    hold_minutes: int = 15
     # How many live holds (unpaid bookings whose hold has not run out) one user may have at a
     # time; a partner app's user has as many with that app.
-    max_live_holds: int = Field(default=3, ge=1, le=50)
+    max_live_holds: int = 3
 
     # Idempotency-Key records (24 h); None switches idempotency keys off (a missing table
     # is configuration we refuse to guess).
@@ -61,19 +75,30 @@ class Settings(BaseModel):
     # Rate limits: requests per window, per token (per source IP for anonymous callers). A
     # client's own limit (on its Client item) overrides `rate_limit_requests`.
     rate_limit_table_name: str | None = None
-    rate_limit_requests: int = Field(default=120, ge=1)
-    rate_limit_anonymous_requests: int = Field(default=60, ge=1)
-    rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
+    rate_limit_requests: int = 120
+    rate_limit_anonymous_requests: int = 60
+    rate_limit_window_seconds: int = 60
 
     # Brute force: after this many failed logins for one email (or from one source IP) within
     # `login_lockout_seconds`, that email's (that address's) logins answer 429 until the window
     # ends, whatever the password.
-    login_failures_per_email: int = Field(default=5, ge=1, le=1_000_000)
-    login_failures_per_ip: int = Field(default=5, ge=1, le=1_000_000)
-    login_lockout_seconds: int = Field(default=15 * 60, ge=1, le=24 * 3600)
+    login_failures_per_email: int = 5
+    login_failures_per_ip: int = 5
+    login_lockout_seconds: int = 15 * 60
 
     # A token unused for this many days stops working (401 "Invalid token.").
-    token_idle_days: int = Field(default=90, ge=1, le=3650)
+    token_idle_days: int = 90
+
+    def __post_init__(self) -> None:
+        if not self.table_name:
+            raise ValueError("TABLE_NAME must be set.")
+        for name, (least, greatest) in _BOUNDS.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{name} must be a whole number; it is {value!r}.")
+            if not least <= value <= (value if greatest is None else greatest):
+                bound = f"at least {least}" + ("" if greatest is None else f", at most {greatest}")
+                raise ValueError(f"{name} must be {bound}; it is {value}.")
 
     @property
     def stripe_secret_key(self) -> str | None:
@@ -152,5 +177,30 @@ def _secret(value: str | None, secret_name: str | None) -> str | None:
 
 
 def _numbers_from_environment(**names: str) -> dict[str, Any]:
-    """The numeric settings that are set (pydantic checks them): field name -> raw value."""
-    return {field: os.environ[name] for field, name in names.items() if os.environ.get(name)}
+    """The numeric settings that are set (Settings checks their bounds): field name -> value.
+
+    Whole numbers as the pydantic model these settings once were read them, so that no
+    deployed value changes meaning: blanks around, a sign, `_` between digits, and a
+    decimal point with nothing but zeros after it (CloudFormation passes a Number parameter on
+    as written: `15.0`). Anything else raises.
+    """
+    numbers = {}
+    for setting, name in names.items():
+        raw = os.environ.get(name)
+        if not raw:
+            continue
+        numbers[setting] = _whole_number(name, raw)
+    return numbers
+
+
+def _whole_number(name: str, raw: str) -> int:
+    text = raw.strip()
+    if text.isascii():
+        try:
+            return int(text)
+        except ValueError:
+            whole, point, fraction = text.partition(".")
+            if point and fraction.strip("0") == "" and fraction.isdigit() and "_" not in whole:
+                with contextlib.suppress(ValueError):
+                    return int(whole)
+    raise ValueError(f"{name} must be a whole number; it is {raw!r}.")

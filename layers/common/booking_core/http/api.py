@@ -18,12 +18,11 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ValidationError
 
 from booking_core.errors import (
     BookingRuleViolation,
@@ -37,6 +36,11 @@ from booking_core.http.problems import PROBLEM_CONTENT_TYPE, Problem, problem_fo
 from booking_core.http.rate_limits import RATE_LIMIT_HEADER, RateLimit, count_request
 from booking_core.observability import count, flush_metrics, logger, traced
 from booking_core.settings import get_settings
+
+if TYPE_CHECKING:
+    # pydantic loads with the models that a handler validates its input with (http.schemas,
+    # models/): a handler that reads no body or query never loads it.
+    from pydantic import BaseModel, ValidationError
 
 JSON_CONTENT_TYPE = "application/json"
 # No body an endpoint takes comes near this (the largest: 4 KiB of a client's external_data);
@@ -247,6 +251,8 @@ def path_uuid(request: Request, name: str) -> str:
 
 def validate[M: BaseModel](model: type[M], document: dict[str, Any], *, prefix: str = "") -> M:
     """`document` as `model`; field errors named `<prefix>.<field>` for a nested object."""
+    from pydantic import ValidationError  # loaded already: `model` is a pydantic model
+
     try:
         return model.model_validate(document)
     except ValidationError as error:

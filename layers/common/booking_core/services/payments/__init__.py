@@ -16,6 +16,9 @@ One module per decision the money path takes:
   refunds      how much is left to refund
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from booking_core.services.payments.checkout import Checkout, start_checkout
 from booking_core.services.payments.events import HANDLED_EVENTS, handle_event
 from booking_core.services.payments.refunds import (
@@ -24,15 +27,32 @@ from booking_core.services.payments.refunds import (
     record_refunded,
     refund_for_cancellation,
 )
-from booking_core.services.payments.server_side import (
-    PAYMENT_CLAIM_SECONDS,
-    Payer,
-    PaymentResult,
-    mask,
-    pay,
-    source_view,
-)
 from booking_core.services.payments.settlement import apply_success
+
+if TYPE_CHECKING:
+    from booking_core.services.payments.server_side import (
+        PAYMENT_CLAIM_SECONDS,
+        Payer,
+        PaymentResult,
+        mask,
+        pay,
+        source_view,
+    )
+
+# server_side (and with it the request models of http.schemas, so pydantic) loads on first
+# use: only the server-side payment needs it, not create-payment-intent or the webhook.
+_SERVER_SIDE = frozenset(
+    {"PAYMENT_CLAIM_SECONDS", "Payer", "PaymentResult", "mask", "pay", "source_view"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _SERVER_SIDE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module("booking_core.services.payments.server_side"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "HANDLED_EVENTS",
