@@ -8,6 +8,7 @@ import os
 import re
 import textwrap
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -191,7 +192,10 @@ def _back_up_each_table_once_per_transaction() -> None:
     grow with every write the table ever had: a booking's transaction spent most of its time
     copying, more with every request the stack served. The backup now copies each table's
     items once (updates change items in place) and lists its stream's records (which never
-    change); the rollback, and so what a transaction does, is unchanged.
+    change); the rollback, and so what a transaction does, is unchanged. Only the items the
+    transaction names are copied whole: the others are shared with the backup, which no write
+    of this transaction can change (the tests' tables hold hundreds of items, and every
+    booking is a transaction).
     """
     from moto.dynamodb import models
 
@@ -216,6 +220,11 @@ def _back_up_each_table_once_per_transaction() -> None:
         # stays the same object, so readers positioned on it see the writes that come next
         # (moto's rollback swapped in a copy of the stream that no reader was on).
         names = {op.get("TableName") for item in transact_items for op in item.values()}
+        _TRANSACTION_KEYS.clear()
+        for item in transact_items:
+            for op in item.values():
+                key = op.get("Key") or op.get("Item")
+                _TRANSACTION_KEYS.setdefault(op.get("TableName"), []).append(key)
         streams = {
             name: (table.stream_shard, len(table.stream_shard.items))
             for name, table in backend.tables.items()
@@ -224,6 +233,7 @@ def _back_up_each_table_once_per_transaction() -> None:
         try:
             backed_up(backend, transact_items)
         except Exception:
+            _TRANSACTION_KEYS.clear()
             for name, (shard, length) in streams.items():
                 del shard.items[length:]
                 table = backend.tables[name]
@@ -234,13 +244,46 @@ def _back_up_each_table_once_per_transaction() -> None:
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
 
 
+# The keys (or whole items, for a Put) that the running transaction names, by table name: set
+# by the patched transact_write_items for `_table_backup`, under the server's lock.
+_TRANSACTION_KEYS: dict[str | None, list[dict[str, Any] | None]] = {}
+
+
 def _table_backup(table: Any) -> Any:
     """What a moto table rolls back to: a copy with its own items, sharing everything else
-    (schema, indexes, settings, the stream)."""
+    (schema, indexes, settings, the stream).
+
+    The transaction can change only the items it names: those are copied whole; the others
+    are shared, in copies of the item dicts (a Put or Delete of the transaction replaces or
+    removes an entry in the live dicts, never in these). Without usable keys, every item is
+    copied, as moto does.
+    """
     from moto.dynamodb import models
+    from moto.dynamodb.models.dynamo_type import DynamoType
 
     backup = copy.copy(table)  # shares the stream, which a rollback trims (see above)
-    backup.items = models.copy.deepcopy(table.items)  # through moto's `copy`, as before
+    named = _TRANSACTION_KEYS.get(table.name, [])
+    key_names = [table.hash_key_attr] + ([table.range_key_attr] if table.has_range_key else [])
+    if not named or any(
+        not isinstance(key, dict) or not all(isinstance(key.get(n), dict) for n in key_names)
+        for key in named
+    ):
+        backup.items = models.copy.deepcopy(table.items)  # through moto's `copy`, as before
+        return backup
+    items = type(table.items)(dict) if isinstance(table.items, defaultdict) else {}
+    for hash_key, value in table.items.items():
+        items[hash_key] = dict(value) if table.has_range_key else value
+    for key in named:
+        assert key is not None
+        hash_key = DynamoType(key[table.hash_key_attr])
+        if table.has_range_key:
+            partition = items.get(hash_key)
+            range_key = DynamoType(key[table.range_key_attr])
+            if partition is not None and range_key in partition:
+                partition[range_key] = models.copy.deepcopy(partition[range_key])
+        elif hash_key in items:
+            items[hash_key] = models.copy.deepcopy(items[hash_key])
+    backup.items = items
     return backup
 
 

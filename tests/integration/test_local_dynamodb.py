@@ -210,6 +210,46 @@ def test_a_transaction_failing_at_its_last_item_writes_none_of_the_others(
     assert [item["pk"] for item in table.scan()["Items"]] == ["SLOT#9"]
 
 
+def test_a_cancelled_transaction_rolls_back_its_updates_and_deletes_and_keeps_other_writes(
+    table: Table, client: DynamoDBClient
+) -> None:
+    # Given items a transaction will update and delete, and one it does not name
+    table.put_item(Item={"pk": "COUNTER", "sk": "A", "n": 1, "tags": {"x"}})
+    table.put_item(Item={"pk": "COUNTER", "sk": "B", "n": 1})
+    table.put_item(Item={"pk": "OTHER", "sk": "C", "n": 1})
+    update: dict[str, Any] = {
+        "TableName": table.name,
+        "Key": {"pk": {"S": "COUNTER"}, "sk": {"S": "A"}},
+        "UpdateExpression": "SET n = n + :one ADD tags :y",
+        "ExpressionAttributeValues": {":one": {"N": "1"}, ":y": {"SS": ["y"]}},
+    }
+    delete: dict[str, Any] = {
+        "TableName": table.name,
+        "Key": {"pk": {"S": "COUNTER"}, "sk": {"S": "B"}},
+    }
+    refuse: dict[str, Any] = {
+        "TableName": table.name,
+        "Key": {"pk": {"S": "OTHER"}, "sk": {"S": "C"}},
+        "ConditionExpression": "n = :two",
+        "ExpressionAttributeValues": {":two": {"N": "2"}},
+    }
+
+    # When a transaction updates one, deletes another and fails its last check
+    with pytest.raises(ClientError) as refused:
+        client.transact_write_items(
+            TransactItems=[{"Update": update}, {"Delete": delete}, {"ConditionCheck": refuse}]  # type: ignore[typeddict-item]
+        )
+
+    # Then both are as they were, and a write after it to the item it did not name stays
+    assert refused.value.response["Error"]["Code"] == "TransactionCanceledException"
+    table.update_item(Key={"pk": "OTHER", "sk": "C"}, UpdateExpression="SET n = :n",
+                      ExpressionAttributeValues={":n": 5})  # fmt: skip
+    items = {(i["pk"], i["sk"]): i for i in table.scan(ConsistentRead=True)["Items"]}
+    assert (items[("COUNTER", "A")]["n"], items[("COUNTER", "A")]["tags"]) == (1, {"x"})
+    assert items[("COUNTER", "B")]["n"] == 1
+    assert items[("OTHER", "C")]["n"] == 5
+
+
 def test_a_snapshot_restores_the_items_and_trims_the_stream(
     table: Table, dynamodb: EmbeddedDynamoDB, client: DynamoDBClient
 ) -> None:
