@@ -28,6 +28,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import platform
 import random
 import re
 import secrets
@@ -40,13 +41,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO)]
+
+from scripts.doc_blocks import replace_block  # noqa: E402
 
 ROUNDS = tuple(int(n) for n in os.environ.get("LOAD_ROUNDS", "20,50,100").split(","))
 ROUND_SECONDS = float(os.environ.get("LOAD_SECONDS", "30"))
@@ -513,6 +516,49 @@ def report_round(people: int, result: RoundResult) -> None:
     )
 
 
+def load_markdown(
+    rounds: Sequence[tuple[int, RoundResult]], bookings: int, doubles: int, short_gaps: int
+) -> str:
+    """The rounds and the table check as the README shows them."""
+    lines = [
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M UTC} ({platform.machine()},"
+        f" {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}) by `make load` on a"
+        " local stack (one process, moto in it): what it shows is that process's queue, not"
+        " AWS. Latencies in ms, p50 / p95 / p99. Method: [docs/load.md](docs/load.md).",
+        "",
+        "| people | requests | req/s | availability | booking | 5xx | connection errors |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for people, result in rounds:
+        answers = result.answers
+
+        def spread(endpoint: str, answers: Sequence[Answer] = answers) -> str:
+            times = [a.seconds * 1000 for a in answers if a.endpoint == endpoint]
+            if not times:
+                return "-"
+            return " / ".join(
+                f"{value:,.0f}"
+                for value in (
+                    statistics.median(times),
+                    percentile(times, 0.95),
+                    percentile(times, 0.99),
+                )
+            )
+
+        rate = len(answers) / result.seconds if result.seconds else 0.0
+        lines.append(
+            f"| {people} | {len(answers):,} | {rate:.1f} | {spread('GET availability')} |"
+            f" {spread('POST bookings')} | {sum(1 for a in answers if a.status >= 500)} |"
+            f" {sum(1 for a in answers if a.status == 0)} |"
+        )
+    lines += [
+        "",
+        f"The table after the rounds: {bookings:,} bookings, {doubles} double bookings,"
+        f" {short_gaps} broken gap rules.",
+    ]
+    return "\n".join(lines)
+
+
 # ---- the stack and the table -----------------------------------------------------------------
 
 
@@ -595,7 +641,8 @@ def table_bookings(demo: Mapping[str, Any]) -> list[StoredBooking]:
 
 def check_table(
     base_url: str, demo: Mapping[str, Any], courts: Sequence[Court], first: date, last: date
-) -> bool:
+) -> tuple[int, int, int]:
+    """Print and return the bookings in the table, the double bookings, the short gaps."""
     bookings = table_bookings(demo)
     now = stack_now(base_url)
     live = [b for b in bookings if b.is_live(now)]
@@ -617,7 +664,7 @@ def check_table(
     )
     for gap in broken[:10]:
         print(f"    resource {gap.resource_id}: {gap.free} next to {', '.join(gap.next_to)}")
-    return not doubles and not broken
+    return len(bookings), len(doubles), len(broken)
 
 
 def main() -> int:
@@ -641,12 +688,16 @@ def main() -> int:
             f"most {ROUND_SECONDS:.0f} s or {ROUND_REQUESTS} requests"
         )
         last_day = today
+        rounds = []
         for number, count in enumerate(ROUNDS):
             days = [today + timedelta(days=1 + number * DAYS_PER_ROUND + d) for d in range(4)]
             last_day = days[-1] + timedelta(days=1)
             result = run_round(base, people[:count], courts, days, stack.process.pid)
             report_round(count, result)
-        sound = check_table(base, stack.demo, courts, today + timedelta(days=1), last_day)
+            rounds.append((count, result))
+        checked = check_table(base, stack.demo, courts, today + timedelta(days=1), last_day)
+        sound = checked[1:] == (0, 0)
+        replace_block(REPO / "README.md", "load", load_markdown(rounds, *checked))
     finally:
         # A busy machine may take a while to drain the stream and the schedules.
         exit_code = stack.stop(timeout=60)

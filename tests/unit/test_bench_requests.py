@@ -74,6 +74,30 @@ def test_the_tables_have_a_row_per_endpoint_and_the_cost_a_total(bench):
     # Then each has the endpoint's row, and the cost a line per step and the total
     assert trips[0][:3] == ["POST bookings", "201", "2"]
     assert capacity[0][1:3] == ["0.5", "12.0"]
-    assert latency[0][1:4] == ["15.0", "12.0", "3.0"]
+    assert latency[0][1:5] == ["15.0", "12.0", "0.0", "3.0"]  # handler, DynamoDB, Stripe, own
     assert len(cost) == 2
     assert cost[-1][0].startswith("1 million bookings")
+
+
+def test_the_readme_block_shows_the_booking_journey_and_its_cost_not_the_other_endpoints(bench):
+    # Given a booking and a request of an endpoint outside the journey
+    calls = [bench.Call("GetItem", 0.004, items_read=1, read_units=0.5)]
+    samples = [
+        a_request(bench, "POST bookings", ms=15, calls=calls),
+        a_request(bench, "GET venues [list_venues]", ms=5, calls=calls),
+    ]
+    meta = {
+        "measured": "2026-12-02 05:00 UTC",
+        "machine": "x86_64",
+        "journeys": 1,
+        "memory": {"CreateBookingFunction": 512},
+        "api_functions": ["CreateBookingFunction"],
+    }
+    # When the README's block is made
+    block = bench.readme_block(samples, meta)
+    # Then it is dated, has the booking's rows and the cost's total, and no other endpoint
+    assert block.startswith("Measured 2026-12-02 05:00 UTC on x86_64")
+    assert block.count("| POST bookings |") == 3  # round trips, capacity, latency
+    assert "| POST bookings (512 MB) |" in block  # the cost's step
+    assert "1 million bookings" in block
+    assert "list_venues" not in block

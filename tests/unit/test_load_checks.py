@@ -7,10 +7,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scripts.load import (
+    Answer,
     GapRule,
+    RoundResult,
     Span,
     StoredBooking,
     double_bookings,
+    load_markdown,
     opening_blocks,
     short_gaps,
     stored_booking,
@@ -159,3 +162,20 @@ def test_a_booking_item_of_the_table_is_read_with_its_times_and_hold() -> None:
         resource=3,
         hold_expires_at=NOW.replace(hour=12, minute=15),
     )
+
+
+def test_the_readmes_load_table_has_a_row_per_round_with_percentiles_and_errors() -> None:
+    # Given a round of 20 people: 3 availability reads, a booking, a 5xx and a lost connection
+    answers = [
+        Answer("GET availability", 200, 0.010),
+        Answer("GET availability", 200, 0.030),
+        Answer("GET availability", 200, 0.020),
+        Answer("POST bookings", 201, 0.050),
+        Answer("POST bookings", 503, 0.040),
+        Answer("POST bookings", 0, 0.001, "ConnectionResetError"),
+    ]
+    # When the README's table is made, with the table's check
+    text = load_markdown([(20, RoundResult(answers, 2.0, None))], 7, 0, 0)
+    # Then the round's row gives its rate, the percentiles, and each kind of error
+    assert "| 20 | 6 | 3.0 | 20 / 30 / 30 | 40 / 50 / 50 | 1 | 1 |" in text
+    assert text.endswith("7 bookings, 0 double bookings, 0 broken gap rules.")
