@@ -193,7 +193,9 @@ def main() -> int:
     template = load_template()
     modules = sorted({spec.module for spec in template.functions.values()})
     code_paths = [REPO / "layers" / "common", REPO]
-    report("project .venv", [sys.executable], code_paths, modules)
+    # BENCH_ENVIRONMENTS=lambda measures the Lambda-like environment alone (half the time).
+    if os.environ.get("BENCH_ENVIRONMENTS", "venv,lambda") != "lambda":
+        report("project .venv", [sys.executable], code_paths, modules)
     base_python = getattr(sys, "_base_executable", sys.executable)
     lambda_like = [lambda_like_site(), *code_paths]
     results = report(
