@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 import secrets
 import threading
@@ -14,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from booking_core import clock
+from local.api import HttpRequest, HttpResponse, LocalApi
 from local.demo import load_demo_data
 from local.dynamodb import EmbeddedDynamoDB, TablesSnapshot
 from local.events import load_event as render_event
+from local.lambda_runtime import Handlers
 from local.template import REPO_ROOT
 from tests.unit.notifications.test_mailgun import FakeMailgun, mailgun  # noqa: F401
 
@@ -284,3 +287,19 @@ def local_stripe(stripe_emulator: StripeEmulator) -> Iterator[LocalStripe]:
     receiver.shutdown()
     receiver.server_close()
     thread.join(timeout=5)
+
+
+Get = Callable[[str], HttpResponse]
+
+
+@pytest.fixture
+def get(table: Any, handlers: Handlers) -> Get:
+    """get(target) -> the local API Gateway's answer to a browser's GET of `target` (the pages
+    it serves: the booking page, the API reference)."""
+    api = LocalApi(handlers, log=io.StringIO())
+
+    def send(target: str) -> HttpResponse:
+        headers = [("Host", "127.0.0.1:3000"), ("Accept", "*/*")]
+        return api.handle(HttpRequest(method="GET", target=target, headers=headers))
+
+    return send

@@ -6,7 +6,6 @@ tests/browser drives the page itself in Chromium.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Callable
@@ -16,8 +15,8 @@ import pytest
 
 from api_spec import build_document
 from functions.docs import api_docs
-from local.api import HttpRequest, HttpResponse, LocalApi
-from local.lambda_runtime import Handlers
+from local.api import HttpResponse
+from tests.integration.conftest import Get
 
 PAGE = "/api/v1/docs/"
 # Where the page loads its files from, by relative URL.
@@ -39,20 +38,6 @@ TYPES = {
 _URL = re.compile(r"https?://[^\s\"'<>)\\]+")
 # The one absolute URL in Swagger UI's CSS: the SVG namespace inside its data: images.
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
-
-Get = Callable[[str], HttpResponse]
-
-
-@pytest.fixture
-def get(table: Any, handlers: Handlers) -> Get:
-    """get(target) -> the local API Gateway's answer to a browser's GET of `target`."""
-    api = LocalApi(handlers, log=io.StringIO())
-
-    def send(target: str) -> HttpResponse:
-        headers = [("Host", "127.0.0.1:3000"), ("Accept", "*/*")]
-        return api.handle(HttpRequest(method="GET", target=target, headers=headers))
-
-    return send
 
 
 def text(response: HttpResponse) -> str:

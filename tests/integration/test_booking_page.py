@@ -6,32 +6,17 @@ tests/browser drives the page itself in Chromium.
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from booking_core.http.api import Request
 from functions.web import booking_page
-from local.api import HttpRequest, HttpResponse, LocalApi
-from local.lambda_runtime import Handlers
+from local.api import HttpResponse
+from tests.integration.conftest import Get
 
-Get = Callable[[str], HttpResponse]
 _MODULE_IMPORT = re.compile(r"""^import .* from "\./([\w-]+\.js)";$""", re.MULTILINE)
 _ABSOLUTE_URL = re.compile(r"https?://")
-
-
-@pytest.fixture
-def get(table: Any, handlers: Handlers) -> Get:
-    api = LocalApi(handlers, log=io.StringIO())
-
-    def send(target: str) -> HttpResponse:
-        headers = [("Host", "127.0.0.1:3000"), ("Accept", "*/*")]
-        return api.handle(HttpRequest(method="GET", target=target, headers=headers))
-
-    return send
 
 
 def policy_of(response: HttpResponse) -> dict[str, str]:
