@@ -200,3 +200,50 @@ def _rewrite_slots(booking: Any) -> None:
                 {":t": epoch_seconds(booking.hold_expires_at)}
             ),
         )
+
+
+def test_a_batch_read_asks_100_keys_at_a_time_and_again_for_those_left_unprocessed(
+    call: Call, monkeypatch: pytest.MonkeyPatch
+):
+    # Given 150 items, and DynamoDB leaving the last key of the first request unprocessed
+    keys = [{"pk": f"BATCH#{n:03d}", "sk": "ITEM"} for n in range(150)]
+    for key in keys:
+        dynamo.put_item({**key, "n": int(key["pk"][-3:])})
+    client = dynamo.client()
+    real = client.batch_get_item
+    asked: list[int] = []
+
+    def throttled(**kwargs: Any) -> Any:
+        request = kwargs["RequestItems"][dynamo.table_name()]
+        asked.append(len(request["Keys"]))
+        if len(asked) > 1:
+            return real(**kwargs)
+        first = {**request, "Keys": request["Keys"][:-1]}
+        answered: Any = real(RequestItems={dynamo.table_name(): first})  # type: ignore[dict-item]
+        answered["UnprocessedKeys"] = {dynamo.table_name(): {"Keys": request["Keys"][-1:]}}
+        return answered
+
+    monkeypatch.setattr(client, "batch_get_item", throttled)
+    # When they are read in one batch read
+    items = dynamo.batch_get(keys, consistent=True)
+    # Then every item came back, from requests of 100, the unprocessed key again, then 50
+    assert sorted(int(item["n"]) for item in items) == list(range(150))
+    assert asked == [100, 1, 50]
+
+
+def test_a_batch_read_that_stays_throttled_answers_service_busy(
+    call: Call, monkeypatch: pytest.MonkeyPatch
+):
+    # Given DynamoDB leaving a key unprocessed however often it is asked
+    from booking_core.errors import ServiceBusy
+
+    client = dynamo.client()
+
+    def always_throttled(**kwargs: Any) -> Any:
+        request = kwargs["RequestItems"][dynamo.table_name()]
+        return {"Responses": {}, "UnprocessedKeys": {dynamo.table_name(): request}}
+
+    monkeypatch.setattr(client, "batch_get_item", always_throttled)
+    # When a batch read is made, then it gives up with ServiceBusy (the client retries later)
+    with pytest.raises(ServiceBusy):
+        dynamo.batch_get([{"pk": "BATCH#000", "sk": "ITEM"}])

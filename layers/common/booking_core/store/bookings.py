@@ -114,10 +114,8 @@ class HourState:
 
 
 _ENTRY_PREFIX = "booking_"
-# BatchGetItem's limit on the keys of one request.
-_BATCH_GET_KEYS = 100
-# How often keys a batch read leaves unprocessed (throttling) are asked again.
-_BATCH_GET_ROUNDS = 4
+_BATCH_GET_KEYS = table.BATCH_GET_KEYS
+_BATCH_GET_ROUNDS = table.BATCH_GET_ROUNDS
 
 
 def hour_state(resource_id: int, hours: Sequence[datetime], now: datetime) -> HourState:
@@ -813,24 +811,11 @@ def client_booking_entries(client_id: str) -> list[ClientBookingEntry]:
 def bookings_by_id(booking_ids: Sequence[str]) -> list[Booking]:
     """These bookings, in the order given (strongly consistent batch reads of 100 at most;
     keys DynamoDB leaves unprocessed are asked again). An id with no booking is left out."""
-    name = table.table_name()
-    found: dict[str, Booking] = {}
-    for first in range(0, len(booking_ids), _BATCH_GET_KEYS):
-        keys = [
-            table.to_dynamo({"pk": f"BOOKING#{booking_id}", "sk": "BOOKING"})
-            for booking_id in booking_ids[first : first + _BATCH_GET_KEYS]
-        ]
-        request: dict[str, Any] = {name: {"Keys": keys, "ConsistentRead": True}}
-        for _ in range(_BATCH_GET_ROUNDS):
-            response = table.client().batch_get_item(RequestItems=request)
-            for item in map(table.from_dynamo, response["Responses"].get(name, [])):
-                booking = booking_from_item(item)
-                found[booking.id] = booking
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                break
-        else:
-            raise ServiceBusy(retry_after_seconds=1)
+    keys = [{"pk": f"BOOKING#{booking_id}", "sk": "BOOKING"} for booking_id in booking_ids]
+    found = {
+        booking.id: booking
+        for booking in map(booking_from_item, table.batch_get(keys, consistent=True))
+    }
     return [found[booking_id] for booking_id in booking_ids if booking_id in found]
 
 

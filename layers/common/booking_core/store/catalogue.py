@@ -193,23 +193,12 @@ def resources_of_venue(venue_id: int) -> list[Resource]:
     venue_item = table.get_item(*venue_key(venue_id), consistent=True) or {}
     listed = {int(i) for i in venue_item.get("resource_ids", set())}
     ids = sorted(listed | {resource.id for resource in list_resources(venue_id)})
-    name = table.table_name()
+    keys = [dict(zip(("pk", "sk"), resource_key(i), strict=True)) for i in ids]
     found: dict[int, Resource] = {}
-    for first in range(0, len(ids), 100):  # BatchGetItem takes 100 keys at most
-        keys = [
-            table.to_dynamo(dict(zip(("pk", "sk"), resource_key(i), strict=True)))
-            for i in ids[first : first + 100]
-        ]
-        while keys:
-            response = table.client().batch_get_item(
-                RequestItems={name: {"Keys": keys, "ConsistentRead": True}}
-            )
-            for raw in response["Responses"].get(name, []):
-                resource = _resource_from_item(table.from_dynamo(raw))
-                if resource.venue_id == venue_id:
-                    found[resource.id] = resource
-            left_over = response.get("UnprocessedKeys", {}).get(name)
-            keys = list(left_over["Keys"]) if left_over else []
+    for item in table.batch_get(keys, consistent=True):
+        resource = _resource_from_item(item)
+        if resource.venue_id == venue_id:
+            found[resource.id] = resource
     return [found[i] for i in ids if i in found]
 
 
@@ -220,22 +209,9 @@ def get_venue(venue_id: int, *, consistent: bool = False) -> Venue | None:
 
 def get_venues(venue_ids: Iterable[int]) -> dict[int, Venue]:
     """The venues of `venue_ids` that exist, by id, in one BatchGetItem per 100."""
-    ids = sorted(set(venue_ids))
-    name = table.table_name()
-    found: dict[int, Venue] = {}
-    for first in range(0, len(ids), 100):  # BatchGetItem takes 100 keys at most
-        keys = [
-            table.to_dynamo(dict(zip(("pk", "sk"), venue_key(i), strict=True)))
-            for i in ids[first : first + 100]
-        ]
-        while keys:
-            response = table.client().batch_get_item(RequestItems={name: {"Keys": keys}})
-            for raw in response["Responses"].get(name, []):
-                venue = _venue_from_item(table.from_dynamo(raw))
-                found[venue.id] = venue
-            left_over = response.get("UnprocessedKeys", {}).get(name)
-            keys = list(left_over["Keys"]) if left_over else []
-    return found
+    keys = [dict(zip(("pk", "sk"), venue_key(i), strict=True)) for i in sorted(set(venue_ids))]
+    venues = map(_venue_from_item, table.batch_get(keys))
+    return {venue.id: venue for venue in venues}
 
 
 def list_venues() -> list[Venue]:

@@ -25,7 +25,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from booking_core.domain import CatalogueMapping, Client, User, UserMapping
-from booking_core.errors import ServiceBusy
 from booking_core.store import accounts, table
 from booking_core.store.timestamps import parse_instant
 
@@ -176,34 +175,16 @@ def find_mapping_of_user(client_id: str, user_id: str) -> UserMapping | None:
     return find_user_mapping(client_id, reverse["external_id"]) if reverse else None
 
 
-# BatchGetItem's limit on the keys of one request, and how often keys it leaves unprocessed
-# (throttling) are asked again.
-_BATCH_GET_KEYS = 100
-_BATCH_GET_ROUNDS = 4
-
-
 def external_ids_of_users(client_id: str, user_ids: Iterable[str]) -> dict[str, str]:
     """The client's external id for each of these users it has mapped (user id -> external
     id), from the reverse items in batch reads of 100; users it has not mapped are left out."""
-    wanted = sorted(set(user_ids))
-    name = table.table_name()
-    found: dict[str, str] = {}
-    for first in range(0, len(wanted), _BATCH_GET_KEYS):
-        keys = [
-            table.to_dynamo({"pk": _pk(client_id), "sk": f"MAPPEDUSER#{user_id}"})
-            for user_id in wanted[first : first + _BATCH_GET_KEYS]
-        ]
-        request: dict[str, Any] = {name: {"Keys": keys, "ConsistentRead": True}}
-        for _ in range(_BATCH_GET_ROUNDS):
-            response = table.client().batch_get_item(RequestItems=request)
-            for item in map(table.from_dynamo, response["Responses"].get(name, [])):
-                found[str(item["sk"]).removeprefix("MAPPEDUSER#")] = str(item["external_id"])
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                break
-        else:
-            raise ServiceBusy(retry_after_seconds=1)
-    return found
+    keys = [
+        {"pk": _pk(client_id), "sk": f"MAPPEDUSER#{user_id}"} for user_id in sorted(set(user_ids))
+    ]
+    return {
+        str(item["sk"]).removeprefix("MAPPEDUSER#"): str(item["external_id"])
+        for item in table.batch_get(keys, consistent=True)
+    }
 
 
 def user_mappings(client_id: str) -> list[UserMapping]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -97,6 +97,41 @@ def get_item(pk: str, sk: str, *, consistent: bool = False) -> Item | None:
     )
     raw = response.get("Item")
     return from_dynamo(raw) if raw else None
+
+
+# BatchGetItem's limit on the keys of one request, and how often keys DynamoDB leaves
+# unprocessed (throttling that outlasted botocore's retries) are asked again.
+BATCH_GET_KEYS = 100
+BATCH_GET_ROUNDS = 4
+
+
+def batch_get(
+    keys: Sequence[Mapping[str, Any]], *, consistent: bool = False, projection: str | None = None
+) -> list[Item]:
+    """The items of these keys that exist, in no particular order: one BatchGetItem per 100
+    keys, and the keys DynamoDB leaves unprocessed asked again, a few times, then ServiceBusy
+    (the caller's client is told to retry). `projection`: the attributes to read (names that
+    are not reserved words)."""
+    name = table_name()
+    found: list[Item] = []
+    for first in range(0, len(keys), BATCH_GET_KEYS):
+        request: dict[str, Any] = {
+            "Keys": [to_dynamo(key) for key in keys[first : first + BATCH_GET_KEYS]],
+            "ConsistentRead": consistent,
+        }
+        if projection is not None:
+            request["ProjectionExpression"] = projection
+        for _ in range(BATCH_GET_ROUNDS):
+            asked: dict[str, Any] = {name: request}
+            response = client().batch_get_item(RequestItems=asked)
+            found += map(from_dynamo, response["Responses"].get(name, []))
+            left_over = (response.get("UnprocessedKeys") or {}).get(name)
+            if not left_over:
+                break
+            request = {**request, "Keys": left_over["Keys"]}
+        else:
+            raise ServiceBusy(retry_after_seconds=1)
+    return found
 
 
 def query(

@@ -19,9 +19,6 @@ from booking_core.store import table
 from booking_core.store.bookings import booking_from_item
 from booking_core.store.timestamps import utc_key
 
-# DynamoDB's limit on the keys of one BatchGetItem.
-_BATCH = 100
-
 
 def bookings_starting(
     venue_id: int,
@@ -81,33 +78,15 @@ class Person:
 def people(user_ids: Iterable[str]) -> dict[str, Person]:
     """The accounts of these users, by id (batch reads of 100); an id without an account (a
     deleted one) is left out."""
-    wanted = list(dict.fromkeys(user_ids))
+    keys = [{"pk": f"USER#{user_id}", "sk": "USER"} for user_id in dict.fromkeys(user_ids)]
     found: dict[str, Person] = {}
-    name = table.table_name()
-    for first in range(0, len(wanted), _BATCH):
-        keys: list[dict[str, Any]] = [
-            table.to_dynamo({"pk": f"USER#{user_id}", "sk": "USER"})
-            for user_id in wanted[first : first + _BATCH]
-        ]
-        while keys:
-            response = table.client().batch_get_item(
-                RequestItems={
-                    name: {
-                        "Keys": keys,
-                        "ProjectionExpression": "id, email, first_name, last_name",
-                    }
-                }
-            )
-            for item in map(table.from_dynamo, response["Responses"].get(name, [])):
-                full_name = " ".join(
-                    part.strip()
-                    for part in (item.get("first_name") or "", item.get("last_name") or "")
-                    if part.strip()
-                )
-                found[str(item["id"])] = Person(str(item["id"]), full_name, item.get("email", ""))
-            # Keys DynamoDB left unprocessed (throttling) are asked for again.
-            left_over = response.get("UnprocessedKeys", {}).get(name)
-            keys = list(left_over["Keys"]) if left_over else []
+    for item in table.batch_get(keys, projection="id, email, first_name, last_name"):
+        full_name = " ".join(
+            part.strip()
+            for part in (item.get("first_name") or "", item.get("last_name") or "")
+            if part.strip()
+        )
+        found[str(item["id"])] = Person(str(item["id"]), full_name, item.get("email", ""))
     return found
 
 
