@@ -33,7 +33,7 @@ caller was counted with are the ones it has: two bookings of one caller never bo
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -221,28 +221,35 @@ def _state_of(
         if item is None:
             continue
         versions[key] = int(item["version"])
-        for name, entry in item.items():
-            closure_id = name.removeprefix(CLOSURE_ENTRY_PREFIX)
-            if closure_id != name:
-                closures.setdefault(
-                    closure_id,
-                    Span(
-                        start=parse_instant(entry["start"]),
-                        end=parse_instant(entry["end"]),
-                        reason=entry.get("reason", ""),
-                    ),
-                )
-                continue
-            booking_id = name.removeprefix(_ENTRY_PREFIX)
-            if name == booking_id or booking_id in bookings or _hold_expired(entry, now):
-                continue
-            bookings[booking_id] = Span(
-                start=parse_instant(entry["start"]),
-                end=parse_instant(entry["end"]),
-                reason="booked",
-                booking_id=booking_id,
-            )
+        for closure_id, span, _ in _entries_in(item, now):
+            if closure_id is not None:
+                closures.setdefault(closure_id, span)
+            else:
+                bookings.setdefault(str(span.booking_id), span)
     return HourState(versions=versions, bookings=list(bookings.values()), closures=closures)
+
+
+def _entries_in(
+    item: dict[str, Any], now: datetime
+) -> Iterator[tuple[str | None, Span, dict[str, Any]]]:
+    """The closures and the live bookings entered in one hour item: (the closure's id, or None
+    for a booking; its span; the entry). A pending booking whose hold expired is left out."""
+    for name, entry in item.items():
+        closure_id = name.removeprefix(CLOSURE_ENTRY_PREFIX)
+        if closure_id != name:
+            start, end = parse_instant(entry["start"]), parse_instant(entry["end"])
+            yield closure_id, Span(start=start, end=end, reason=entry.get("reason", "")), entry
+            continue
+        booking_id = name.removeprefix(_ENTRY_PREFIX)
+        if name == booking_id or _hold_expired(entry, now):
+            continue
+        span = Span(
+            start=parse_instant(entry["start"]),
+            end=parse_instant(entry["end"]),
+            reason="booked",
+            booking_id=booking_id,
+        )
+        yield None, span, entry
 
 
 @dataclass(frozen=True)
@@ -346,28 +353,13 @@ def busy_from_hours(
         consistent=True,
     )
     for item in items:
-        for name, entry in item.items():
-            closure_id = name.removeprefix(CLOSURE_ENTRY_PREFIX)
-            if closure_id != name:
-                if closure_id not in closures:
-                    closures[closure_id] = Span(
-                        start=parse_instant(entry["start"]),
-                        end=parse_instant(entry["end"]),
-                        reason=entry.get("reason", ""),
-                    )
+        for closure_id, span, entry in _entries_in(item, now):
+            if closure_id is not None:
+                closures.setdefault(closure_id, span)
                 continue
-            booking_id = name.removeprefix(_ENTRY_PREFIX)
-            if name == booking_id or booking_id in bookings or _hold_expired(entry, now):
-                continue
-            span = Span(
-                start=parse_instant(entry["start"]),
-                end=parse_instant(entry["end"]),
-                reason="booked",
-                booking_id=booking_id,
-            )
             user_id = entry.get("user_id")
             owner = Owner(str(user_id), entry.get("client_id")) if user_id else None
-            bookings[booking_id] = (span, owner)
+            bookings.setdefault(str(span.booking_id), (span, owner))
     return (
         sorted(
             (pair for pair in bookings.values() if pair[0].start < end and pair[0].end > start),
