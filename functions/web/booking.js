@@ -121,10 +121,18 @@ async function loadDay() {
   }
   state.availability = availability;
   state.slots = daySlots(availability, day, chosenCourt.base_price);
+  // A slot chosen while this answer was on its way was one of the grid drawn before: choose
+  // the same time on the new grid if it is still free, or start again.
+  const picked = state.chosen;
+  state.chosen = picked ? (state.slots.find((slot) => slot.start === picked.start && isFree(slot)) ?? null) : null;
+  byId("booking-form").hidden = state.chosen === null;
   byId("day-caption").textContent = state.slots.length
     ? `${chosenCourt.name}, ${longDay(day)}. Times are the venue's (${availability.timezone}).`
     : `${chosenCourt.name} is closed on ${longDay(day)}.`;
   renderSlots();
+  if (state.chosen) {
+    showPrice();
+  }
 }
 
 function slotLabel(slot) {

@@ -142,9 +142,12 @@ export function durations(availability) {
 }
 
 // The slots a booking from `startSlot` for `minutes` covers, or null when it runs past the
-// day's grid.
+// day's grid (or `startSlot` is not on this grid: one drawn before the day was loaded again).
 export function coveredSlots(slots, startSlot, minutes) {
   const index = slots.indexOf(startSlot);
+  if (index < 0) {
+    return null;
+  }
   const end = startSlot.start + minutes * MINUTE_MS;
   const covered = [];
   for (let at = index; at < slots.length && slots[at].start < end; at += 1) {

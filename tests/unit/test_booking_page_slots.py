@@ -84,7 +84,9 @@ function run(test) {
       return slots.daySlots(test.availability, test.day, test.basePrice);
     case "cover": {
       const grid = slots.daySlots(test.availability, test.day, test.basePrice);
-      const covered = slots.coveredSlots(grid, grid[test.at], test.minutes);
+      // "stale": the slot of a grid drawn before (an equal object that is not on this grid)
+      const chosen = test.stale ? { ...grid[test.at] } : grid[test.at];
+      const covered = slots.coveredSlots(grid, chosen, test.minutes);
       if (covered === null) {
         return null;
       }
@@ -400,6 +402,7 @@ CASES: dict[str, dict[str, Any]] = {
     # covering
     "past-the-end": cover(PLAIN_DAY, at=29, minutes=60),  # 21:30 + 1h > 22:00
     "to-the-end": cover(PLAIN_DAY, at=28, minutes=60),  # 21:00-22:00
+    "stale-slot": {**cover(PLAIN_DAY, at=4, minutes=60), "stale": True},
     "off-the-grid": cover(PLAIN_DAY, at=0, minutes=45),
     # durations
     "durations-30": call("durations", PLAIN_DAY),
@@ -778,6 +781,13 @@ def test_a_duration_ending_at_the_grids_end_covers_the_last_slots(node: dict[str
     # When 21:00 is picked for 60 minutes
     # Then it covers the last two slots
     assert result(node, "to-the-end") == {"labels": ["21:00", "21:30"], "total": 2500}
+
+
+def test_a_slot_of_a_grid_drawn_before_covers_nothing_on_the_new_one(node: dict[str, Any]):
+    # Given a slot chosen on the grid before the day was loaded again
+    # When the durations from it are worked out on the new grid
+    # Then it covers nothing there (the page chooses again), rather than failing
+    assert result(node, "stale-slot") is None
 
 
 def test_a_duration_off_the_grid_covers_nothing(node: dict[str, Any]):
