@@ -46,6 +46,14 @@ def book(call: Call, days_ahead: int, start: str = "10:00", end: str = "11:00") 
     )
 
 
+def change_resource_1(**changes: Any) -> None:
+    """Change resource 1 as an operator's update does: a new version, written behind the back
+    of a container that has seen the old one."""
+    resource = catalogue.get_resource(1, consistent=True)
+    assert resource is not None
+    catalogue.save_resource(dataclasses.replace(resource, **changes, version=resource.version + 1))
+
+
 @pytest.fixture
 def person(demo: dict[str, Any]) -> dict[str, Any]:
     user: dict[str, Any] = demo["users"][0]
@@ -279,11 +287,7 @@ def test_a_warm_container_books_with_one_batch_read_and_one_write(
 def test_a_resource_deactivated_since_the_container_saw_it_cannot_be_booked(call: Call):
     # Given a container that has seen resource 1, then the resource deactivated
     assert book(call, 4).status == 201
-    resource = catalogue.get_resource(1, consistent=True)
-    assert resource is not None
-    catalogue.save_resource(
-        dataclasses.replace(resource, is_active=False, version=resource.version + 1)
-    )
+    change_resource_1(is_active=False)
     # When it is booked
     reply = book(call, 5)
     # Then the resource as it is now decides
@@ -297,13 +301,7 @@ def test_a_longer_minimum_since_the_container_saw_the_resource_costs_one_more_re
     # Given a container that has seen resource 1, then its minimum booking made 2 hours (so
     # a booking reads hours further away than the container guesses)
     assert book(call, 4).status == 201
-    resource = catalogue.get_resource(1, consistent=True)
-    assert resource is not None
-    catalogue.save_resource(
-        dataclasses.replace(
-            resource, min_booking_duration_minutes=120, version=resource.version + 1
-        )
-    )
+    change_resource_1(min_booking_duration_minutes=120)
     dynamodb_calls.clear()
     # When a two-hour booking is asked for
     reply = book(call, 7, "10:00", "12:00")
@@ -315,13 +313,7 @@ def test_a_longer_minimum_since_the_container_saw_the_resource_costs_one_more_re
 def test_a_longer_minimum_since_the_container_saw_the_resource_applies(call: Call):
     # Given a container that has seen resource 1, then its minimum booking made 2 hours
     assert book(call, 4).status == 201
-    resource = catalogue.get_resource(1, consistent=True)
-    assert resource is not None
-    catalogue.save_resource(
-        dataclasses.replace(
-            resource, min_booking_duration_minutes=120, version=resource.version + 1
-        )
-    )
+    change_resource_1(min_booking_duration_minutes=120)
     # When a one-hour booking is asked for
     reply = book(call, 6, "10:00", "11:00")
     # Then the rule as it is now refuses it
