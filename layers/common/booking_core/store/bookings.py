@@ -42,7 +42,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from booking_core.domain import Booking, BookingStatus
-from booking_core.errors import ServiceBusy
 from booking_core.rules.model import Span
 from booking_core.store import table
 from booking_core.store.catalogue import cancellation_terms_from_item
@@ -114,8 +113,6 @@ class HourState:
 
 
 _ENTRY_PREFIX = "booking_"
-_BATCH_GET_KEYS = table.BATCH_GET_KEYS
-_BATCH_GET_ROUNDS = table.BATCH_GET_ROUNDS
 
 
 def hour_state(resource_id: int, hours: Sequence[datetime], now: datetime) -> HourState:
@@ -182,27 +179,8 @@ def _batch_read(
     An hour item left unread reads as version 0 with nothing in it: the write then fails its
     condition and is retried, so a missing answer costs a retry, never a booking (or a hold
     beyond the cap)."""
-    name = table.table_name()
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for first in range(0, len(wanted), _BATCH_GET_KEYS):
-        chunk = wanted[first : first + _BATCH_GET_KEYS]
-        request: dict[str, Any] = {
-            name: {"Keys": [table.to_dynamo(key) for key in chunk], "ConsistentRead": True}
-        }
-        for _ in range(_BATCH_GET_ROUNDS):
-            response = table.client().batch_get_item(RequestItems=request)
-            for item in map(table.from_dynamo, response["Responses"].get(name, [])):
-                found[str(item["pk"]), str(item["sk"])] = item
-            left_over = (response.get("UnprocessedKeys") or {}).get(name)
-            if not left_over:
-                break
-            unread = {_key_of(table.from_dynamo(key)) for key in left_over["Keys"]}
-            if not unread & {_key_of(key) for key in wanted[:must_answer]}:
-                break  # only hour items (or the holds) left: read as empty, see above
-            request = {name: {**left_over, "ConsistentRead": True}}
-        else:
-            raise ServiceBusy(retry_after_seconds=1)
-    return found
+    items = table.batch_get(wanted, consistent=True, must_answer=must_answer)
+    return {(str(item["pk"]), str(item["sk"])): item for item in items}
 
 
 def _state_of(

@@ -101,37 +101,50 @@ def get_item(pk: str, sk: str, *, consistent: bool = False) -> Item | None:
 
 # BatchGetItem's limit on the keys of one request, and how often keys DynamoDB leaves
 # unprocessed (throttling that outlasted botocore's retries) are asked again.
-BATCH_GET_KEYS = 100
-BATCH_GET_ROUNDS = 4
+_BATCH_GET_KEYS = 100
+_BATCH_GET_ROUNDS = 4
 
 
 def batch_get(
-    keys: Sequence[Mapping[str, Any]], *, consistent: bool = False, projection: str | None = None
+    keys: Sequence[Mapping[str, Any]],
+    *,
+    consistent: bool = False,
+    projection: str | None = None,
+    must_answer: int | None = None,
 ) -> list[Item]:
     """The items of these keys that exist, in no particular order: one BatchGetItem per 100
     keys, and the keys DynamoDB leaves unprocessed asked again, a few times, then ServiceBusy
     (the caller's client is told to retry). `projection`: the attributes to read (names that
-    are not reserved words)."""
+    are not reserved words). `must_answer`: only the first so many keys must be answered; the
+    others are left unread once only they are left unprocessed (None: every key)."""
     name = table_name()
     found: list[Item] = []
-    for first in range(0, len(keys), BATCH_GET_KEYS):
+    required = None if must_answer is None else {_as_key(key) for key in keys[:must_answer]}
+    for first in range(0, len(keys), _BATCH_GET_KEYS):
         request: dict[str, Any] = {
-            "Keys": [to_dynamo(key) for key in keys[first : first + BATCH_GET_KEYS]],
+            "Keys": [to_dynamo(key) for key in keys[first : first + _BATCH_GET_KEYS]],
             "ConsistentRead": consistent,
         }
         if projection is not None:
             request["ProjectionExpression"] = projection
-        for _ in range(BATCH_GET_ROUNDS):
+        for _ in range(_BATCH_GET_ROUNDS):
             asked: dict[str, Any] = {name: request}
             response = client().batch_get_item(RequestItems=asked)
             found += map(from_dynamo, response["Responses"].get(name, []))
             left_over = (response.get("UnprocessedKeys") or {}).get(name)
             if not left_over:
                 break
+            unread = {_as_key(from_dynamo(key)) for key in left_over["Keys"]}
+            if required is not None and not unread & required:
+                break  # only keys that may stay unread are left
             request = {**request, "Keys": left_over["Keys"]}
         else:
             raise ServiceBusy(retry_after_seconds=1)
     return found
+
+
+def _as_key(key: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(key.items()))
 
 
 def query(
