@@ -50,17 +50,22 @@ def medians(command: list[str], codes: list[str], env: dict[str, str]) -> dict[s
     return {code: statistics.median(values) for code, values in samples.items()}
 
 
+def handler_environment(paths: list[Path]) -> dict[str, str]:
+    """The environment a handler is imported in: the functions' settings from template.yaml,
+    `paths` as the only import path, and none of this interpreter's PYTHON* variables."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
+        "PYTHONPATH": os.pathsep.join(str(p) for p in paths),
+        **load_template().environment,
+        "AWS_DEFAULT_REGION": "eu-central-1",
+    }
+
+
 def report(
     title: str, command: list[str], paths: list[Path], modules: list[str]
 ) -> dict[str, tuple[float, float]]:
     """Print the medians and ratios; return module -> (median seconds, ratio)."""
-    template = load_template()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
-        "PYTHONPATH": os.pathsep.join(str(p) for p in paths),
-        **template.environment,
-        "AWS_DEFAULT_REGION": "eu-central-1",
-    }
+    env = handler_environment(paths)
     baselines = ["import boto3", STRIPE_BASELINE]
     timings = medians(command, ["pass", *baselines, *(f"import {m}" for m in modules)], env)
     print(f"\n{title}: median of {RUNS} interleaved runs, a fresh interpreter each")
@@ -100,12 +105,7 @@ def loaded_at_import(
     command: list[str], paths: list[Path], modules: list[str]
 ) -> dict[str, set[str]]:
     """Which handlers load stripe at import (only those in PAYING may), and which pydantic."""
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
-        "PYTHONPATH": os.pathsep.join(str(p) for p in paths),
-        **load_template().environment,
-        "AWS_DEFAULT_REGION": "eu-central-1",
-    }
+    env = handler_environment(paths)
     loaded: dict[str, set[str]] = {"stripe": set(), "pydantic": set()}
     for module in modules:
         probe = (
