@@ -486,6 +486,14 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))]
 
 
+def latencies(answers: Sequence[Answer], endpoint: str) -> tuple[float, float, float] | None:
+    """p50, p95 and p99 of an endpoint's answers in ms (None: it had none)."""
+    times = [a.seconds * 1000 for a in answers if a.endpoint == endpoint]
+    if not times:
+        return None
+    return statistics.median(times), percentile(times, 0.95), percentile(times, 0.99)
+
+
 def report_round(people: int, result: RoundResult) -> None:
     answers, elapsed = result.answers, result.seconds
     print(
@@ -501,13 +509,10 @@ def report_round(people: int, result: RoundResult) -> None:
     print(f"  {'endpoint':<18} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  answers")
     for endpoint in sorted({a.endpoint for a in answers}):
         mine = [a for a in answers if a.endpoint == endpoint]
-        times = [a.seconds * 1000 for a in mine]
         statuses = Counter(f"{a.status}{' ' + a.kind if a.kind else ''}" for a in mine)
         shown = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
-        print(
-            f"  {endpoint:<18} {len(mine):>6} {statistics.median(times):>8.0f} "
-            f"{percentile(times, 0.95):>8.0f} {percentile(times, 0.99):>8.0f}  {shown}"
-        )
+        p50, p95, p99 = latencies(mine, endpoint) or (0.0, 0.0, 0.0)
+        print(f"  {endpoint:<18} {len(mine):>6} {p50:>8.0f} {p95:>8.0f} {p99:>8.0f}  {shown}")
     server_errors = sum(1 for a in answers if a.status >= 500)
     failed = Counter(a.kind for a in answers if a.status == 0)
     print(
@@ -533,17 +538,8 @@ def load_markdown(
         answers = result.answers
 
         def spread(endpoint: str, answers: Sequence[Answer] = answers) -> str:
-            times = [a.seconds * 1000 for a in answers if a.endpoint == endpoint]
-            if not times:
-                return "-"
-            return " / ".join(
-                f"{value:,.0f}"
-                for value in (
-                    statistics.median(times),
-                    percentile(times, 0.95),
-                    percentile(times, 0.99),
-                )
-            )
+            found = latencies(answers, endpoint)
+            return " / ".join(f"{value:,.0f}" for value in found) if found else "-"
 
         rate = len(answers) / result.seconds if result.seconds else 0.0
         lines.append(
