@@ -1110,7 +1110,7 @@ def readme_block(samples: Sequence[Sample], meta: Mapping[str, Any]) -> str:
     endpoint): round trips, capacity, latency, and the cost of a million bookings."""
     steps = {endpoint for endpoint, _ in JOURNEY}
     journey = [sample for sample in samples if sample.endpoint in steps]
-    cost = next(table for title, _, table in sections(samples, meta) if title.startswith("Cost"))
+    cost = cost_table(cost_lines(samples, meta["memory"], set(meta["api_functions"])), Prices())
     parts = [
         f"Measured {meta['measured']} on {meta['machine']}; {meta['journeys']} booking journeys"
         " against moto in-process, the clock at a fixed instant. Every endpoint, the method and"
