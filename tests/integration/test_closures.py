@@ -126,7 +126,8 @@ def test_the_closure_reaches_bookings_through_the_hour_items_alone(
     def unused(*_: Any, **__: Any) -> Any:
         raise AssertionError("closures are read from the hour items")
 
-    monkeypatch.setattr(closure_store, "closures_overlapping", unused)
+    monkeypatch.setattr(closure_store, "closures_of", unused)
+    monkeypatch.setattr(closure_store, "_closures_ending_after", unused)
     # When the time and its neighbourhood are booked
     inside = book(call, at(day, "15:00"), at(day, "16:00"))
     gap = book(call, at(day, "16:30"), at(day, "17:30"))

@@ -510,4 +510,3 @@ def _resource_from_item(item: dict[str, Any]) -> Resource:
 # They live in `store.closures` (their entries in the hour items are the bookings' concern);
 # these names stay for the code that knows them from here (the demo data).
 add_closure = closures.add_closure
-closures_overlapping = closures.closures_overlapping

@@ -186,11 +186,6 @@ def in_transactions(operations: Sequence[dict[str, Any]], size: int) -> list[lis
 # ---- reads --------------------------------------------------------------------------------
 
 
-def closures_overlapping(resource_id: int, start: datetime, end: datetime) -> list[Closure]:
-    """Closures of a resource that overlap [start, end): one query, strongly consistent."""
-    return [c for c in _closures_ending_after(resource_id, start) if c.start < end]
-
-
 def closures_of(resource_id: int, *, ending_after: datetime | None = None) -> list[Closure]:
     """A resource's closures (those that end after `ending_after`, if given), by start."""
     if ending_after is None:
